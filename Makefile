@@ -1,0 +1,70 @@
+# The two commands: `make run` and `make test`. Everything else is a step of those.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Tests on PostgreSQL create (and drop) a fresh database named test_nanum.
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/nanum
+PYTEST_ARGS ?=
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+
+.PHONY: help run test test-sqlite test-postgres lint format bench messages makemessages system-deps install clean
+
+help:
+	@echo "make run    - set up (.venv, dependencies, migrations, demo data) and serve http://$(HOST):$(PORT)"
+	@echo "make test   - the whole suite on SQLite and on PostgreSQL, browser tests included, then lint"
+	@echo "make bench  - the benchmarks under bench/ (PostgreSQL)"
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet ".[dev]"
+	@touch $(STAMP)
+
+system-deps:
+	@bash scripts/system-deps
+
+%.mo: %.po
+	msgfmt --check --output-file=$@ $<
+
+messages: $(MO_FILES)
+
+makemessages: $(STAMP)
+	DEBUG=1 $(BIN)/python manage.py makemessages --locale=ko --ignore=.venv --no-obsolete
+	DEBUG=1 $(BIN)/python manage.py makemessages --locale=ko --domain=djangojs --ignore=.venv --ignore=staticfiles --no-obsolete || true
+
+run: $(STAMP) system-deps messages
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(STAMP) system-deps messages lint test-sqlite test-postgres
+
+test-sqlite: $(STAMP) messages
+	DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/test-db.sqlite3 $(BIN)/pytest --create-db $(PYTEST_ARGS)
+
+test-postgres: $(STAMP) messages
+	DEBUG=1 REQUIRE_POSTGRES=1 DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest --create-db $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DEBUG=1 $(BIN)/python manage.py makemigrations --check --dry-run
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP) messages
+	@for script in bench/*_bench.py; do \
+		echo "== $$script"; \
+		DEBUG=1 DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python $$script || exit 1; \
+	done
+
+clean:
+	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 staticfiles .pytest_cache .ruff_cache $(MO_FILES)

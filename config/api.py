@@ -1,0 +1,81 @@
+"""API plumbing shared by every app: the error format and the JSON 404.
+
+Every error the API returns has the shape `{"code": "...", "detail": "..."}`;
+validation errors add `fields`, a mapping from field name to messages.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.decorators import api_view, permission_classes, schema
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.exceptions import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_message(value)
+        return ""
+    if isinstance(detail, list):
+        return _first_message(detail[0]) if detail else ""
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        body = {"code": exc.code, "detail": exc.message}
+        body.update({k: v for k, v in exc.extra.items() if k not in body})
+        return Response(body, status=exc.http_status)
+
+    # Django's own 404 and 403 become their API exceptions first, so that
+    # they get their codes below.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        # An unexpected error: log it with its traceback and answer in the
+        # API's format rather than with an HTML error page.
+        logger.exception("Unhandled API error", exc_info=exc)
+        return Response(
+            {"code": "server_error", "detail": _("An unexpected error occurred.")},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        fields = detail if isinstance(detail, dict) else {"non_field_errors": detail}
+        response.data = {
+            "code": "invalid",
+            "detail": _first_message(detail) or _("Invalid input."),
+            "fields": fields,
+        }
+        return response
+
+    if isinstance(exc, exceptions.APIException):
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        response.data = {"code": code, "detail": _first_message(exc.detail)}
+    return response
+
+
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+@permission_classes([AllowAny])
+@schema(None)
+def not_found(request: Request, *args: Any, **kwargs: Any) -> Response:
+    """Every unknown URL under /api/v1/ answers a JSON 404 in the error format."""
+    raise exceptions.NotFound(_("No API endpoint at this address."))

@@ -1,0 +1,70 @@
+"""Who may act as what, where.
+
+These are the checks every later feature calls: "may this user act as ROLE
+for REGION" (a membership on the region or on any ancestor counts, an ended
+or not yet started one does not) and "is this user finance staff".
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+
+from people.models import FINANCE_GROUP, RegionMembership, Role, User
+from regions.models import Region
+
+
+def _is_person(user: User | AnonymousUser | None) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+def may_act(
+    user: User | AnonymousUser | None,
+    role: Role | str,
+    region: Region,
+    *,
+    on: datetime.date | None = None,
+) -> bool:
+    """True when `user` holds `role` on `region` or on a region above it, on `on` (today)."""
+    if not _is_person(user):
+        return False
+    return (
+        RegionMembership.objects.active(on)
+        .filter(user=user, role=role, region__code__in=region.ancestor_codes)
+        .exists()
+    )
+
+
+def regions_for(
+    user: User | AnonymousUser | None, role: Role | str, *, on: datetime.date | None = None
+) -> QuerySet[Region]:
+    """Every region `user` may act for as `role`: each membership's region and all below it."""
+    if not _is_person(user):
+        return Region.objects.none()
+    paths = list(
+        RegionMembership.objects.active(on)
+        .filter(user=user, role=role)
+        .values_list("region__path", flat=True)
+    )
+    if not paths:
+        return Region.objects.none()
+    condition = Q()
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return Region.objects.filter(condition)
+
+
+def active_memberships(
+    user: User | AnonymousUser | None, *, on: datetime.date | None = None
+) -> QuerySet[RegionMembership]:
+    if not _is_person(user):
+        return RegionMembership.objects.none()
+    return RegionMembership.objects.active(on).filter(user=user).select_related("region")
+
+
+def is_finance(user: User | AnonymousUser | None) -> bool:
+    if not _is_person(user):
+        return False
+    return user.groups.filter(name=FINANCE_GROUP).exists()
