@@ -61,7 +61,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP) messages
-	@for script in bench/*_bench.py; do \
+	@shopt -s nullglob; for script in bench/*_bench.py; do \
 		echo "== $$script"; \
 		DEBUG=1 DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python $$script || exit 1; \
 	done
