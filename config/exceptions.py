@@ -20,3 +20,11 @@ class DomainError(Exception):
         self.message = message if message is not None else str(self.default_message)
         self.extra = extra
         super().__init__(self.message)
+
+
+class NotAllowed(DomainError):
+    """The user may not do this here (403)."""
+
+    code = "permission_denied"
+    http_status = 403
+    default_message = _("You do not have permission to do this.")

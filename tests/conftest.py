@@ -54,3 +54,52 @@ def make_member(db):
         return user
 
     return make
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_past_ledger_triggers():
+    """Let tests that commit (transactional_db) be cleaned up afterwards.
+
+    The ledger's tables refuse DELETE (SQLite) and TRUNCATE (PostgreSQL) by
+    trigger, and Django empties the database between transactional tests with
+    exactly those. Test runs only, this wraps the flush: the triggers are
+    switched off around it and back on after. Production code has no such path.
+    """
+    from django.db.backends.postgresql.base import DatabaseWrapper as PgWrapper
+    from django.db.backends.sqlite3.base import DatabaseWrapper as SqliteWrapper
+
+    PgOps, SqliteOps = PgWrapper.ops_class, SqliteWrapper.ops_class
+
+    ledger_tables = ("ledger_entry", "ledger_transaction")
+    pg_flush, sqlite_flush = PgOps.sql_flush, SqliteOps.sql_flush
+
+    def pg(self, style, tables, **kwargs):
+        sql = pg_flush(self, style, tables, **kwargs)
+        mine = [t for t in ledger_tables if t in tables]
+        if not sql or not mine:
+            return sql
+        return (
+            [f'ALTER TABLE "{t}" DISABLE TRIGGER USER;' for t in mine]
+            + sql
+            + [f'ALTER TABLE "{t}" ENABLE TRIGGER USER;' for t in mine]
+        )
+
+    def sqlite(self, style, tables, **kwargs):
+        sql = sqlite_flush(self, style, tables, **kwargs)
+        if not sql:
+            return sql
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                "AND tbl_name IN ('ledger_entry', 'ledger_transaction')"
+            )
+            triggers = cursor.fetchall()
+        return (
+            [f'DROP TRIGGER "{name}";' for name, _sql in triggers]
+            + sql
+            + [f"{create};" for _name, create in triggers]
+        )
+
+    PgOps.sql_flush, SqliteOps.sql_flush = pg, sqlite
+    yield
+    PgOps.sql_flush, SqliteOps.sql_flush = pg_flush, sqlite_flush
