@@ -8,16 +8,21 @@ from rest_framework.routers import DefaultRouter
 
 from config import api
 from config.views import healthz
+from ledger import api as ledger_api
 from people import views as people_views
 from regions import views as region_views
 from regions.api import RegionViewSet
 
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
+router.register("ledger/accounts", ledger_api.AccountViewSet, basename="ledger-account")
+router.register("ledger/transactions", ledger_api.TransactionViewSet, basename="ledger-transaction")
+router.register("ledger/proposals", ledger_api.ProposalViewSet, basename="ledger-proposal")
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("ledger/trial-balance/", ledger_api.TrialBalanceView.as_view(), name="trial-balance"),
     path("", include(router.urls)),
     re_path(r"^.*$", api.not_found),
 ]
