@@ -78,8 +78,18 @@ class AccountSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Account
-        fields = ["id", "code", "label", "owner_kind", "region", "donor_id", "purpose",
-                  "allow_negative", "balance", "sequence"]
+        fields = [
+            "id",
+            "code",
+            "label",
+            "owner_kind",
+            "region",
+            "donor_id",
+            "purpose",
+            "allow_negative",
+            "balance",
+            "sequence",
+        ]
 
 
 class StatementEntrySerializer(serializers.ModelSerializer):
@@ -89,8 +99,7 @@ class StatementEntrySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Entry
-        fields = ["sequence", "posted_at", "transaction", "kind", "memo", "amount",
-                  "balance_after"]
+        fields = ["sequence", "posted_at", "transaction", "kind", "memo", "amount", "balance_after"]
 
 
 class EntrySerializer(serializers.ModelSerializer):
@@ -109,8 +118,19 @@ class TransactionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Transaction
-        fields = ["id", "kind", "memo", "posted_at", "posted_by", "object_type", "object_id",
-                  "idempotency_key", "reverses", "reversed_by", "entries"]
+        fields = [
+            "id",
+            "kind",
+            "memo",
+            "posted_at",
+            "posted_by",
+            "object_type",
+            "object_id",
+            "idempotency_key",
+            "reverses",
+            "reversed_by",
+            "entries",
+        ]
 
     def get_object_type(self, obj: Transaction) -> str | None:
         return obj.object_type.model if obj.object_type_id else None
@@ -236,9 +256,21 @@ class ProposalSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Proposal
-        fields = ["id", "kind", "region", "amount", "target", "reason", "status",
-                  "proposed_by", "proposed_at", "decided_by", "decided_at", "decision_note",
-                  "posted"]
+        fields = [
+            "id",
+            "kind",
+            "region",
+            "amount",
+            "target",
+            "reason",
+            "status",
+            "proposed_by",
+            "proposed_at",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+            "posted",
+        ]
         read_only_fields = ["status", "proposed_at", "decided_at", "decision_note", "posted"]
 
     def validate(self, attrs):
@@ -259,8 +291,14 @@ class ProposalSerializer(serializers.ModelSerializer):
                 )
             if attrs.get("region") or attrs.get("amount"):
                 raise serializers.ValidationError(
-                    {"target": [_("A correction reverses a whole transaction; "
-                                  "give no region or amount.")]}
+                    {
+                        "target": [
+                            _(
+                                "A correction reverses a whole transaction; "
+                                "give no region or amount."
+                            )
+                        ]
+                    }
                 )
         return attrs
 
@@ -293,12 +331,17 @@ class ProposalViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         key = idempotency_key(request)
         if data["kind"] == ProposalKind.GRANT:
             proposal = proposal_grant_create(
-                region=data["region"], amount=data["amount"], reason=data["reason"],
-                by=request.user, idempotency_key=key,
+                region=data["region"],
+                amount=data["amount"],
+                reason=data["reason"],
+                by=request.user,
+                idempotency_key=key,
             )
         else:
             proposal = proposal_correction_create(
-                target=data["target"], reason=data["reason"], by=request.user,
+                target=data["target"],
+                reason=data["reason"],
+                by=request.user,
                 idempotency_key=key,
             )
         return Response(self.get_serializer(proposal).data, status=status.HTTP_201_CREATED)
