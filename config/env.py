@@ -71,6 +71,24 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_int_list(name: str, default: list[int], *, minimum: int | None = None) -> list[int]:
+    value = os.environ.get(name)
+    if value is None:
+        return list(default)
+    result = []
+    for item in value.split(","):
+        try:
+            number = int(item.strip())
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must be whole numbers separated by commas, got {value!r}"
+            ) from None
+        if minimum is not None and number < minimum:
+            raise ImproperlyConfigured(f"{name} values must be at least {minimum}, got {number}")
+        result.append(number)
+    return result
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = os.environ.get(name, default).strip()
     if value not in choices:

@@ -14,7 +14,15 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_choice, env_decimal, env_int, env_list, env_str
+from config.env import (
+    env_bool,
+    env_choice,
+    env_decimal,
+    env_int,
+    env_int_list,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -50,6 +58,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "people",
     "regions",
+    "audit",
     "ledger",
     "marketplace",
     "donors",
@@ -183,6 +192,14 @@ EXCHANGE_LEVEL = env_choice("EXCHANGE_LEVEL", "district", ("city", "district", "
 KRW_PER_POINT = env_int("KRW_PER_POINT", 1_000, minimum=1)
 VOLUNTEER_HOUR_KRW = env_int("VOLUNTEER_HOUR_KRW", 10_320, minimum=0)
 PUBLIC_SHARE = env_decimal("PUBLIC_SHARE", "0.5", minimum=Decimal("0"), maximum=Decimal("1"))
+
+# Deadlines of the claim lifecycle and the duplicate-service window, in days.
+CLAIM_APPROVAL_DAYS = env_int("CLAIM_APPROVAL_DAYS", 7, minimum=1)
+CLAIM_FULFIL_DAYS = env_int("CLAIM_FULFIL_DAYS", 30, minimum=1)
+DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 30, minimum=0)
+MATCH_DEADLINE_DAYS = env_int("MATCH_DEADLINE_DAYS", 7, minimum=1)
+# Follow-ups after a household's case closes, in months after closing.
+FOLLOW_UP_MONTHS = env_int_list("FOLLOW_UP_MONTHS", [3, 6], minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -30,6 +30,7 @@ api_v1 = [
 urlpatterns = [
     path("", region_views.home, name="home"),
     path("dashboard/", people_views.dashboard, name="dashboard"),
+    path("finance/", include("ledger.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -17,6 +17,9 @@ from people.models import RegionMembership, Role, User
 from regions.models import Region
 from regions.services import regions_load_csv
 
+#: Tables whose triggers refuse UPDATE, DELETE and TRUNCATE.
+APPEND_ONLY_TABLES = ("ledger_entry", "ledger_transaction", "audit_transitionlog")
+
 
 def pytest_configure(config):
     if os.environ.get("REQUIRE_POSTGRES") == "1":
@@ -66,7 +69,7 @@ def make_member(db):
 def _flush_past_ledger_triggers():
     """Let tests that commit (transactional_db) be cleaned up afterwards.
 
-    The ledger's tables refuse DELETE (SQLite) and TRUNCATE (PostgreSQL) by
+    The ledger's tables and the audit log refuse DELETE (SQLite) and TRUNCATE (PostgreSQL) by
     trigger, and Django empties the database between transactional tests with
     exactly those. Test runs only, this wraps the flush: the triggers are
     switched off around it and back on after. Production code has no such path.
@@ -76,7 +79,7 @@ def _flush_past_ledger_triggers():
 
     PgOps, SqliteOps = PgWrapper.ops_class, SqliteWrapper.ops_class
 
-    ledger_tables = ("ledger_entry", "ledger_transaction")
+    ledger_tables = APPEND_ONLY_TABLES
     pg_flush, sqlite_flush = PgOps.sql_flush, SqliteOps.sql_flush
 
     def pg(self, style, tables, **kwargs):
@@ -96,8 +99,8 @@ def _flush_past_ledger_triggers():
             return sql
         with self.connection.cursor() as cursor:
             cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                "AND tbl_name IN ('ledger_entry', 'ledger_transaction')"
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+                "('ledger_entry', 'ledger_transaction', 'audit_transitionlog')"
             )
             triggers = cursor.fetchall()
         return (
