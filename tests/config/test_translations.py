@@ -15,7 +15,7 @@ def _entries():
 def test_every_string_has_a_korean_translation_and_none_is_fuzzy():
     untranslated, fuzzy = [], []
     for block, _msgid in _entries():
-        if re.search(r'^#, .*fuzzy', block, re.M):
+        if re.search(r"^#, .*fuzzy", block, re.M):
             fuzzy.append(block)
         msgstrs = re.findall(r'^msgstr(?:\[\d\])? "(.*)"((?:\n".*")*)', block, re.M)
         if not msgstrs or not any(first or rest.strip('\n"') for first, rest in msgstrs):
