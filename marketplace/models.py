@@ -1,6 +1,449 @@
 """Design overview: the marketplace.
 
-Owns resource categories, listings, households and claims: what regions
-offer, who needs it and the claims that move welfare points between
-exchange regions. The models arrive with the marketplace issue.
+The marketplace app owns resource categories, listings (what a region has
+spare), households (pseudonymous records of who needs help) and claims (a
+case manager asking for part of a listing for one household).
+
+Invariants:
+- A listing's `quantity_held` is the sum of the quantities of its active
+  (requested or approved) claims and `quantity_fulfilled` the sum received on
+  fulfilled claims; held + fulfilled never exceeds the quantity (a database
+  constraint), so available = quantity − held − fulfilled is never negative.
+  Both are changed only by the claim services, under a row lock on the listing.
+- Listing and claim states are django-fsm protected fields; every transition
+  goes through a service that checks permission and writes the audit log in
+  the same database transaction.
+- A household record is pseudonymous: a generated code, its dong, size,
+  needs and free-text notes; never a name, resident registration number or
+  phone number. Only case managers of its region see the code and notes.
+- A claim records its cost when it is made (points per unit × quantity), so a
+  later change of KRW_PER_POINT does not change what was agreed.
 """
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from djmoney.models.fields import MoneyField
+
+
+class ResourceKind(models.TextChoices):
+    GOODS = "goods", _("Goods")
+    SERVICE = "service", _("Service")
+    VOLUNTEER_HOURS = "volunteer_hours", _("Volunteer hours")
+
+
+class Category(models.Model):
+    code = models.CharField(_("code"), max_length=60, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent category"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    name_ko = models.CharField(_("Korean name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100)
+    usual_kind = models.CharField(_("usual kind"), max_length=20, choices=ResourceKind.choices)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name_ko
+
+    @property
+    def name(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "ko").startswith("en") else self.name_ko
+
+
+class ListingState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RESERVED = "reserved", _("Reserved")
+    COMPLETED = "completed", _("Completed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    EXPIRED = "expired", _("Expired")
+
+
+def _is_listing_coordinator(listing: Listing, user) -> bool:
+    from people.models import Role
+    from people.permissions import may_act
+
+    return may_act(user, Role.COORDINATOR, listing.region)
+
+
+def _has_no_active_claim(listing: Listing) -> bool:
+    return listing.quantity_held == 0
+
+
+class Listing(ConcurrentTransitionMixin, models.Model):
+    region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("region"),
+        on_delete=models.PROTECT,
+        related_name="listings",
+    )
+    donor = models.ForeignKey(
+        "donors.Donor",
+        verbose_name=_("donor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="listings",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=ResourceKind.choices)
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="listings"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    quantity = models.PositiveIntegerField(
+        _("quantity"), validators=[MinValueValidator(1), MaxValueValidator(1_000_000)]
+    )
+    unit = models.CharField(_("unit"), max_length=20)
+    value_per_unit = MoneyField(
+        _("appraised value per unit"),
+        max_digits=14,
+        decimal_places=0,
+        default_currency="KRW",
+        currency_choices=[("KRW", "KRW")],
+        null=True,
+        blank=True,
+    )
+    available_from = models.DateField(_("available from"))
+    available_until = models.DateField(_("available until"), null=True, blank=True)
+    pickup_notes = models.TextField(_("pickup or delivery notes"), blank=True)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("posted by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    state = FSMField(
+        _("state"),
+        default=ListingState.DRAFT,
+        choices=ListingState.choices,
+        protected=True,
+        db_index=True,
+    )
+    quantity_held = models.PositiveIntegerField(_("held by active claims"), default=0)
+    quantity_fulfilled = models.PositiveIntegerField(_("fulfilled"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        verbose_name = _("listing")
+        verbose_name_plural = _("listings")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    quantity__gte=models.F("quantity_held") + models.F("quantity_fulfilled")
+                ),
+                name="listing_quantity_covers_claims",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(available_until__isnull=True)
+                | models.Q(available_until__gte=models.F("available_from")),
+                name="listing_dates_in_order",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "-published_at"], name="listing_catalogue_idx"),
+            models.Index(fields=["state", "category"], name="listing_state_category_idx"),
+            models.Index(fields=["state", "region"], name="listing_state_region_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def quantity_available(self) -> int:
+        return self.quantity - self.quantity_held - self.quantity_fulfilled
+
+    @transition(
+        field=state,
+        source=ListingState.DRAFT,
+        target=ListingState.PUBLISHED,
+        permission=_is_listing_coordinator,
+    )
+    def publish(self) -> None:
+        """A coordinator of the listing's region makes it visible in the catalogue."""
+
+    @transition(
+        field=state,
+        source=[ListingState.DRAFT, ListingState.PUBLISHED],
+        target=ListingState.WITHDRAWN,
+        conditions=[_has_no_active_claim],
+        permission=_is_listing_coordinator,
+    )
+    def withdraw(self) -> None:
+        """Taken back by a coordinator; only with no active claim."""
+
+    @transition(
+        field=state,
+        source=ListingState.PUBLISHED,
+        target=ListingState.EXPIRED,
+        conditions=[_has_no_active_claim],
+    )
+    def expire(self) -> None:
+        """available_until has passed and no claim is active (expire_due)."""
+
+    @transition(field=state, source=ListingState.PUBLISHED, target=ListingState.RESERVED)
+    def reserve(self) -> None:
+        """Every remaining unit is held by active claims."""
+
+    @transition(field=state, source=ListingState.RESERVED, target=ListingState.PUBLISHED)
+    def reopen(self) -> None:
+        """A cancelled, rejected, expired or partly received claim freed units."""
+
+    @transition(
+        field=state,
+        source=[ListingState.PUBLISHED, ListingState.RESERVED],
+        target=ListingState.COMPLETED,
+    )
+    def complete(self) -> None:
+        """Every unit has been received."""
+
+
+def _household_code() -> str:
+    return "HH-" + secrets.token_hex(4).upper()
+
+
+class HouseholdStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    CLOSED = "closed", _("Closed")
+
+
+class Household(models.Model):
+    code = models.CharField(
+        _("household code"), max_length=16, unique=True, default=_household_code, editable=False
+    )
+    dong = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("dong"),
+        on_delete=models.PROTECT,
+        related_name="households",
+    )
+    size = models.PositiveSmallIntegerField(
+        _("household size"), validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    needs = models.ManyToManyField(Category, verbose_name=_("needs"), blank=True)
+    case_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible case manager"),
+        on_delete=models.PROTECT,
+        related_name="households",
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=HouseholdStatus.choices,
+        default=HouseholdStatus.ACTIVE,
+    )
+    notes = models.TextField(
+        _("notes"),
+        blank=True,
+        help_text=_(
+            "Visible only to case managers of the household's region. "
+            "Never write names, resident registration numbers or phone numbers."
+        ),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(size__gte=1, size__lte=20), name="household_size_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class FollowUp(models.Model):
+    """사후관리: scheduled when a case closes, shown until recorded."""
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="follow_ups")
+    due_on = models.DateField(_("due on"))
+    recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.due_on}"
+
+
+class ClaimState(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+ACTIVE_CLAIM_STATES = (ClaimState.REQUESTED, ClaimState.APPROVED)
+
+
+def _is_household_case_manager(claim: Claim, user) -> bool:
+    from people.models import Role
+    from people.permissions import may_act
+
+    return may_act(user, Role.CASE_MANAGER, claim.household.dong)
+
+
+def _is_claim_listing_coordinator(claim: Claim, user) -> bool:
+    return _is_listing_coordinator(claim.listing, user)
+
+
+def _may_cancel(claim: Claim, user) -> bool:
+    return _is_household_case_manager(claim, user) or _is_claim_listing_coordinator(claim, user)
+
+
+class Claim(ConcurrentTransitionMixin, models.Model):
+    listing = models.ForeignKey(
+        Listing, verbose_name=_("listing"), on_delete=models.PROTECT, related_name="claims"
+    )
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="claims"
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    quantity_received = models.PositiveIntegerField(_("quantity received"), null=True, blank=True)
+    points_per_unit = models.PositiveIntegerField(_("points per unit"))
+    cost_points = models.PositiveBigIntegerField(_("cost in points"))
+    is_exchange = models.BooleanField(
+        _("exchange between regions"),
+        help_text=_("False for a local handover within one exchange region: no points move."),
+    )
+    claimant_region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("claiming exchange region"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    provider_region = models.ForeignKey(
+        "regions.Region",
+        verbose_name=_("providing exchange region"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    state = FSMField(
+        _("state"),
+        default=ClaimState.REQUESTED,
+        choices=ClaimState.choices,
+        protected=True,
+        db_index=True,
+    )
+    justification = models.TextField(_("justification for a repeated service"), blank=True)
+    duplicate_flag = models.BooleanField(_("repeated service, for review"), default=False)
+    hold = models.OneToOneField(
+        "ledger.Hold", on_delete=models.PROTECT, null=True, blank=True, related_name="claim"
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    approve_by = models.DateTimeField(_("approve by"))
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    fulfil_by = models.DateTimeField(_("fulfil by"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decision_reason = models.TextField(_("reason"), blank=True)
+    idempotency_key = models.CharField(max_length=128, unique=True, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("claim")
+        verbose_name_plural = _("claims")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1), name="claim_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(quantity_received__isnull=True)
+                | models.Q(quantity_received__lte=models.F("quantity")),
+                name="claim_received_at_most_claimed",
+            ),
+        ]
+        indexes = [models.Index(fields=["household", "state"])]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.listing} ×{self.quantity}"
+
+    @transition(
+        field=state,
+        source=ClaimState.REQUESTED,
+        target=ClaimState.APPROVED,
+        permission=_is_claim_listing_coordinator,
+    )
+    def approve(self) -> None:
+        """A coordinator of the listing's region agrees to hand it over."""
+
+    @transition(
+        field=state,
+        source=ClaimState.REQUESTED,
+        target=ClaimState.REJECTED,
+        permission=_is_claim_listing_coordinator,
+    )
+    def reject(self) -> None:
+        """A coordinator of the listing's region declines; the hold returns."""
+
+    @transition(
+        field=state,
+        source=list(ACTIVE_CLAIM_STATES),
+        target=ClaimState.CANCELLED,
+        permission=_may_cancel,
+    )
+    def cancel(self) -> None:
+        """Either side calls it off; the hold returns."""
+
+    @transition(
+        field=state,
+        source=ClaimState.APPROVED,
+        target=ClaimState.FULFILLED,
+        permission=_is_household_case_manager,
+    )
+    def fulfil(self) -> None:
+        """The case manager confirms what was actually received."""
+
+    @transition(field=state, source=list(ACTIVE_CLAIM_STATES), target=ClaimState.EXPIRED)
+    def expire(self) -> None:
+        """Not approved or not fulfilled in time (expire_due, or found on access)."""

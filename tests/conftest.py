@@ -54,10 +54,12 @@ def make_member(db):
     """make_member(region, role, **membership fields) -> a user holding that post."""
     counter = {"n": 0}
 
-    def make(region: Region, role: Role | str, username: str | None = None, **fields) -> User:
+    def make(
+        region: Region, role: Role | str, username: str | None = None, email: str = "", **fields
+    ) -> User:
         counter["n"] += 1
         user = User.objects.create_user(
-            username=username or f"user{counter['n']}", password="pw-for-tests-only"
+            username=username or f"user{counter['n']}", password="pw-for-tests-only", email=email
         )
         RegionMembership.objects.create(user=user, region=region, role=role, **fields)
         return user

@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand
+
+from marketplace.services import claim_expire_overdue, listing_expire_overdue
+
+
+class Command(BaseCommand):
+    help = (
+        "Expire claims past their approval or fulfilment deadline (returning their holds) and "
+        "published listings whose availability ended. Idempotent: run it from a scheduler."
+    )
+
+    def handle(self, *args, **options):
+        claims = claim_expire_overdue()
+        listings = listing_expire_overdue()
+        self.stdout.write(f"Expired {claims} claims and {listings} listings.")

@@ -1,0 +1,127 @@
+"""Reads of the marketplace: points, visibility of households, catalogue queries."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from marketplace.models import (
+    ACTIVE_CLAIM_STATES,
+    Claim,
+    FollowUp,
+    Household,
+    Listing,
+    ListingState,
+    ResourceKind,
+)
+from people.models import Role
+from people.permissions import may_act, regions_for
+
+
+def value_per_unit_krw(listing: Listing) -> Decimal:
+    """The appraised value of one unit in KRW; an hour of volunteering without a
+    stated value is worth VOLUNTEER_HOUR_KRW."""
+    if listing.value_per_unit is not None:
+        return Decimal(listing.value_per_unit.amount)
+    if listing.kind == ResourceKind.VOLUNTEER_HOURS:
+        return Decimal(settings.VOLUNTEER_HOUR_KRW)
+    return Decimal(0)
+
+
+def points_for_krw(krw: Decimal | int) -> int:
+    """KRW ÷ KRW_PER_POINT, rounded half up to a whole point."""
+    return int((Decimal(krw) / Decimal(settings.KRW_PER_POINT)).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def points_per_unit(listing: Listing) -> int:
+    return points_for_krw(value_per_unit_krw(listing))
+
+
+def catalogue(
+    *,
+    text: str = "",
+    kind: str = "",
+    category: str = "",
+    district: str = "",
+    dong: str = "",
+    available_on: datetime.date | None = None,
+    ordering: str = "newest",
+) -> QuerySet[Listing]:
+    """Published listings for the public catalogue (reserved ones are full, so not shown)."""
+    listings = Listing.objects.filter(state=ListingState.PUBLISHED).select_related(
+        "region", "category", "donor"
+    )
+    if text:
+        listings = listings.filter(Q(title__icontains=text) | Q(description__icontains=text))
+    if kind:
+        listings = listings.filter(kind=kind)
+    if category:
+        listings = listings.filter(Q(category__code=category) | Q(category__parent__code=category))
+    if dong:
+        listings = listings.filter(region__code=dong)
+    elif district:
+        # A region's path holds every code above it, its own included.
+        listings = listings.filter(region__path__contains=f"/{district}/")
+    if available_on is not None:
+        listings = listings.filter(available_from__lte=available_on).filter(
+            Q(available_until__isnull=True) | Q(available_until__gte=available_on)
+        )
+    order = {
+        "newest": ["-published_at", "-pk"],
+        "ending": [F("available_until").asc(nulls_last=True), "-pk"],
+        "title": ["title", "pk"],
+        "value": [F("value_per_unit").desc(nulls_last=True), "-pk"],
+    }.get(ordering, ["-published_at", "-pk"])
+    return listings.order_by(*order)
+
+
+def households_visible_to(user) -> QuerySet[Household]:
+    """Households a case manager of their region may see (code and notes included)."""
+    regions = regions_for(user, Role.CASE_MANAGER)
+    return Household.objects.filter(dong__in=regions).select_related("dong", "case_manager")
+
+
+def may_see_household(user, household: Household) -> bool:
+    return may_act(user, Role.CASE_MANAGER, household.dong)
+
+
+def claims_visible_to(user) -> QuerySet[Claim]:
+    """Claims for households a case manager covers, or on listings a coordinator covers."""
+    case_regions = regions_for(user, Role.CASE_MANAGER)
+    coord_regions = regions_for(user, Role.COORDINATOR)
+    return Claim.objects.filter(
+        Q(household__dong__in=case_regions) | Q(listing__region__in=coord_regions)
+    ).select_related(
+        "listing",
+        "listing__region",
+        "listing__category",
+        "household",
+        "household__dong",
+        "claimant_region",
+        "provider_region",
+    )
+
+
+def active_claims_in_category(household: Household, category_id: int, since: datetime.datetime):
+    return Claim.objects.filter(
+        household=household,
+        listing__category_id=category_id,
+        requested_at__gte=since,
+    ).filter(Q(state__in=ACTIVE_CLAIM_STATES) | Q(state="fulfilled"))
+
+
+def follow_ups_due(user, *, on: datetime.date | None = None) -> QuerySet[FollowUp]:
+    day = on or timezone.localdate()
+    return (
+        FollowUp.objects.filter(
+            household__in=households_visible_to(user),
+            recorded_at__isnull=True,
+            due_on__lte=day + datetime.timedelta(days=14),
+        )
+        .select_related("household", "household__dong")
+        .order_by("due_on")
+    )

@@ -1,0 +1,664 @@
+"""Writes of the marketplace: categories, listings, households, claims.
+
+Each service checks permission, runs in one database transaction, locks what
+it changes (claim → listing → ledger accounts, always in that order, so two
+services never wait on each other in a circle), writes the audit log, and
+sends e-mail only after the commit.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import has_transition_perm
+
+from audit.services import audit_transition
+from config.exceptions import NotAllowed
+from ledger.models import Purpose
+from ledger.services import account_for, hold, ledger_post, release, settle, system_account
+from marketplace import notifications
+from marketplace.exceptions import (
+    CategoryFileError,
+    DuplicateService,
+    IllegalTransition,
+    InsufficientQuantity,
+    InvalidRequest,
+    ListingNotPublished,
+)
+from marketplace.models import (
+    ACTIVE_CLAIM_STATES,
+    Category,
+    Claim,
+    ClaimState,
+    FollowUp,
+    Household,
+    HouseholdStatus,
+    Listing,
+    ListingState,
+    ResourceKind,
+)
+from marketplace.selectors import active_claims_in_category, points_per_unit
+from people.models import Role, User
+from people.permissions import may_act
+from regions.models import Level, Region
+from regions.selectors import exchange_region
+
+CATEGORIES_CSV = Path(__file__).resolve().parent / "data" / "resource_categories.csv"
+
+
+class Kind:
+    """Ledger transaction kinds posted for claims."""
+
+    CLAIM_AWARD = "claim_award"
+
+
+# --- categories -------------------------------------------------------------
+
+
+def categories_load_csv(*, path: Path | str | None = None) -> tuple[int, int, int]:
+    """Create or update categories, all or nothing; idempotent.
+
+    Returns (created, updated, unchanged).
+    """
+    text = Path(path or CATEGORIES_CSV).read_text(encoding="utf-8-sig")
+    reader = csv.DictReader(io.StringIO(text))
+    rows, problems = [], []
+    for record in reader:
+        values = {
+            k: (record.get(k) or "").strip()
+            for k in ("code", "parent_code", "name_ko", "name_en", "usual_kind")
+        }
+        if not values["code"] or not values["name_ko"] or not values["name_en"]:
+            problems.append((reader.line_num, "code, name_ko and name_en are required"))
+        elif values["usual_kind"] not in ResourceKind.values:
+            problems.append((reader.line_num, f"usual_kind {values['usual_kind']!r} is unknown"))
+        else:
+            rows.append(values)
+    codes = {row["code"] for row in rows}
+    for row in rows:
+        if (
+            row["parent_code"]
+            and row["parent_code"] not in codes
+            and not Category.objects.filter(code=row["parent_code"]).exists()
+        ):
+            problems.append((0, f"{row['code']}: parent {row['parent_code']} is unknown"))
+    if problems:
+        raise CategoryFileError(problems)
+    created = updated = unchanged = 0
+    with transaction.atomic():
+        for row in sorted(rows, key=lambda r: bool(r["parent_code"])):
+            parent = Category.objects.get(code=row["parent_code"]) if row["parent_code"] else None
+            fields = {
+                "parent": parent,
+                "name_ko": row["name_ko"],
+                "name_en": row["name_en"],
+                "usual_kind": row["usual_kind"],
+            }
+            category = Category.objects.filter(code=row["code"]).first()
+            if category is None:
+                Category.objects.create(code=row["code"], **fields)
+                created += 1
+            elif any(getattr(category, k) != v for k, v in fields.items()):
+                for k, v in fields.items():
+                    setattr(category, k, v)
+                category.save()
+                updated += 1
+            else:
+                unchanged += 1
+    return created, updated, unchanged
+
+
+# --- transitions -------------------------------------------------------------
+
+
+def _run_transition(obj: Any, name: str, by: User | None, reason: str = "") -> None:
+    """Check, run, save and audit one FSM transition. `by=None` is the system
+    (expiry, reservation), which needs no permission."""
+    method = getattr(obj, name)
+    source = obj.state
+    available = {t.name for t in obj.get_available_state_transitions()}
+    if name not in available:
+        raise IllegalTransition(
+            _("“%(action)s” is not possible while it is %(state)s.")
+            % {"action": name, "state": obj.get_state_display()}
+        )
+    if by is not None and not has_transition_perm(method, by):
+        raise NotAllowed()
+    method()
+    obj.save()
+    audit_transition(
+        subject=obj, transition=name, source=source, target=obj.state, by=by, reason=reason
+    )
+
+
+# --- listings ----------------------------------------------------------------
+
+LISTING_FIELDS = (
+    "kind",
+    "category",
+    "title",
+    "description",
+    "quantity",
+    "unit",
+    "value_per_unit",
+    "available_from",
+    "available_until",
+    "pickup_notes",
+)
+
+
+def _check_listing_fields(fields: dict[str, Any]) -> None:
+    if fields["kind"] != ResourceKind.VOLUNTEER_HOURS and fields.get("value_per_unit") is None:
+        raise InvalidRequest(
+            _("Goods and services need an appraised value per unit."),
+            fields={"value_per_unit": [_("Enter the appraised value in KRW.")]},
+        )
+    value = fields.get("value_per_unit")
+    if value is not None and (getattr(value, "amount", value) < 0):
+        raise InvalidRequest(
+            _("The appraised value cannot be negative."),
+            fields={"value_per_unit": [_("The appraised value cannot be negative.")]},
+        )
+    until = fields.get("available_until")
+    if until is not None and until < fields["available_from"]:
+        raise InvalidRequest(
+            _("The end of availability is before its start."),
+            fields={"available_until": [_("This date is before the start.")]},
+        )
+
+
+def listing_create(*, by: User, region: Region, donor=None, **fields: Any) -> Listing:
+    """A coordinator drafts a listing for a region they cover (a dong or a district)."""
+    if region.level not in (Level.DONG, Level.DISTRICT, Level.ZONE):
+        raise InvalidRequest(
+            _("A listing belongs to a dong or a district."),
+            fields={"region": [_("Choose a dong or a district.")]},
+        )
+    if not may_act(by, Role.COORDINATOR, region):
+        raise NotAllowed(_("Only a coordinator of this region may list resources here."))
+    _check_listing_fields(fields)
+    with transaction.atomic():
+        listing = Listing.objects.create(
+            region=region,
+            donor=donor,
+            posted_by=by,
+            **{k: fields.get(k) for k in LISTING_FIELDS if k in fields},
+        )
+        audit_transition(
+            subject=listing, transition="create", source="", target=listing.state, by=by
+        )
+    return listing
+
+
+def listing_update(*, listing: Listing, by: User, **fields: Any) -> Listing:
+    """Drafts are edited freely; once published a listing's terms are fixed."""
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        if not may_act(by, Role.COORDINATOR, listing.region):
+            raise NotAllowed()
+        if listing.state != ListingState.DRAFT:
+            raise IllegalTransition(_("Only a draft can be edited."))
+        merged = {k: fields.get(k, getattr(listing, k)) for k in LISTING_FIELDS}
+        _check_listing_fields(merged)
+        for k, v in merged.items():
+            setattr(listing, k, v)
+        listing.save()
+    return listing
+
+
+def listing_publish(*, listing: Listing, by: User) -> Listing:
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        if listing.available_until and listing.available_until < timezone.localdate():
+            raise IllegalTransition(_("The availability has already ended; change the dates."))
+        _run_transition(listing, "publish", by)
+        listing.published_at = timezone.now()
+        Listing.objects.filter(pk=listing.pk).update(published_at=listing.published_at)
+    return listing
+
+
+def listing_withdraw(*, listing: Listing, by: User, reason: str = "") -> Listing:
+    with transaction.atomic():
+        listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        if listing.state in (ListingState.DRAFT, ListingState.PUBLISHED) and listing.quantity_held:
+            raise IllegalTransition(_("A listing with active claims cannot be withdrawn."))
+        _run_transition(listing, "withdraw", by, reason)
+    return listing
+
+
+def _settle_listing_state(listing: Listing) -> None:
+    """Keep published/reserved/completed in step with the quantities (system transitions)."""
+    if listing.quantity_fulfilled == listing.quantity and listing.state in (
+        ListingState.PUBLISHED,
+        ListingState.RESERVED,
+    ):
+        _run_transition(listing, "complete", None)
+    elif listing.state == ListingState.PUBLISHED and listing.quantity_available == 0:
+        _run_transition(listing, "reserve", None)
+    elif listing.state == ListingState.RESERVED and listing.quantity_available > 0:
+        _run_transition(listing, "reopen", None)
+
+
+# --- households -----------------------------------------------------------------
+
+
+def household_create(*, by: User, dong: Region, size: int, needs=(), notes: str = "") -> Household:
+    if dong.level != Level.DONG:
+        raise InvalidRequest(
+            _("A household belongs to a dong."), fields={"dong": [_("Choose a dong.")]}
+        )
+    if not may_act(by, Role.CASE_MANAGER, dong):
+        raise NotAllowed(_("Only a case manager of this dong may register its households."))
+    if not 1 <= size <= 20:
+        raise InvalidRequest(
+            _("A household has 1 to 20 members."),
+            fields={"size": [_("Enter a number from 1 to 20.")]},
+        )
+    with transaction.atomic():
+        household = Household.objects.create(dong=dong, size=size, case_manager=by, notes=notes)
+        household.needs.set(needs)
+    return household
+
+
+def household_update(
+    *, household: Household, by: User, size: int | None = None, needs=None, notes: str | None = None
+) -> Household:
+    if not may_act(by, Role.CASE_MANAGER, household.dong):
+        raise NotAllowed()
+    if size is not None and not 1 <= size <= 20:
+        raise InvalidRequest(
+            _("A household has 1 to 20 members."),
+            fields={"size": [_("Enter a number from 1 to 20.")]},
+        )
+    with transaction.atomic():
+        if size is not None:
+            household.size = size
+        if notes is not None:
+            household.notes = notes
+        household.save()
+        if needs is not None:
+            household.needs.set(needs)
+    return household
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return datetime.date(year, month, d)
+        except ValueError:
+            continue
+    raise ValueError(day)
+
+
+def household_close(*, household: Household, by: User) -> Household:
+    """Close the case and schedule the follow-ups (3 and 6 months later by default)."""
+    with transaction.atomic():
+        household = Household.objects.select_for_update().get(pk=household.pk)
+        if not may_act(by, Role.CASE_MANAGER, household.dong):
+            raise NotAllowed()
+        if household.status == HouseholdStatus.CLOSED:
+            raise IllegalTransition(_("This case is already closed."))
+        household.status = HouseholdStatus.CLOSED
+        household.closed_at = timezone.now()
+        household.save(update_fields=["status", "closed_at"])
+        today = timezone.localdate()
+        FollowUp.objects.bulk_create(
+            FollowUp(household=household, due_on=_add_months(today, months))
+            for months in settings.FOLLOW_UP_MONTHS
+        )
+    return household
+
+
+def follow_up_record(*, follow_up: FollowUp, by: User, note: str) -> FollowUp:
+    with transaction.atomic():
+        follow_up = (
+            FollowUp.objects.select_for_update()
+            .select_related("household__dong")
+            .get(pk=follow_up.pk)
+        )
+        if not may_act(by, Role.CASE_MANAGER, follow_up.household.dong):
+            raise NotAllowed()
+        if follow_up.recorded_at is not None:
+            raise IllegalTransition(_("This follow-up is already recorded."))
+        if not note.strip():
+            raise InvalidRequest(
+                _("Write what the follow-up found."),
+                fields={"note": [_("This field is required.")]},
+            )
+        follow_up.recorded_at, follow_up.recorded_by, follow_up.note = timezone.now(), by, note
+        follow_up.save()
+    return follow_up
+
+
+# --- claims -------------------------------------------------------------------
+
+
+def claim_request(
+    *,
+    by: User,
+    listing: Listing,
+    household: Household,
+    quantity: int,
+    justification: str = "",
+    idempotency_key: str | None = None,
+) -> Claim:
+    """A case manager claims `quantity` units of a published listing for a household.
+
+    Refused with a clear code when: the user is not a case manager of the
+    household's region (403), the listing is not published, the quantity is
+    more than available, the household already had this category within
+    DUPLICATE_WINDOW_DAYS and no justification is given (`duplicate_service`),
+    or the claiming region's wallet cannot pay (`insufficient_points`).
+    A cross-region claim holds its cost from the claiming exchange region's
+    wallet; a local handover moves no points.
+    """
+    if idempotency_key and (
+        found := _claim_replay(idempotency_key, by, listing, household, quantity)
+    ):
+        return found
+    if type(quantity) is not int or quantity < 1:
+        raise InvalidRequest(
+            _("Claim at least one unit."),
+            fields={"quantity": [_("Enter a whole number of at least 1.")]},
+        )
+    if not may_act(by, Role.CASE_MANAGER, household.dong):
+        raise NotAllowed(_("You can claim only for households in your own regions."))
+    if household.status != HouseholdStatus.ACTIVE:
+        raise IllegalTransition(_("This household's case is closed."))
+    try:
+        with transaction.atomic():
+            return _claim_request_locked(
+                by, listing, household, quantity, justification, idempotency_key
+            )
+    except IntegrityError:
+        if idempotency_key and (
+            found := _claim_replay(idempotency_key, by, listing, household, quantity)
+        ):
+            return found
+        raise
+
+
+def _claim_replay(key, by, listing, household, quantity) -> Claim | None:
+    from ledger.exceptions import IdempotencyConflict
+
+    existing = Claim.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    if (
+        existing.requested_by_id,
+        existing.listing_id,
+        existing.household_id,
+        existing.quantity,
+    ) != (by.pk, listing.pk, household.pk, quantity):
+        raise IdempotencyConflict()
+    return existing
+
+
+def _claim_request_locked(by, listing, household, quantity, justification, idempotency_key):
+    listing = Listing.objects.select_for_update().select_related("region").get(pk=listing.pk)
+    today = timezone.localdate()
+    if (
+        listing.state not in (ListingState.PUBLISHED, ListingState.RESERVED)
+        or (listing.available_until and listing.available_until < today)
+        or listing.available_from > today
+    ):
+        raise ListingNotPublished()
+    if quantity > listing.quantity_available or listing.state == ListingState.RESERVED:
+        raise InsufficientQuantity(
+            _("Only %(available)s %(unit)s available; you asked for %(quantity)s.")
+            % {"available": listing.quantity_available, "unit": listing.unit, "quantity": quantity},
+            fields={
+                "quantity": [
+                    _("At most %(available)s.") % {"available": listing.quantity_available}
+                ]
+            },
+            available=listing.quantity_available,
+        )
+    now = timezone.now()
+    window = now - datetime.timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
+    duplicate = active_claims_in_category(household, listing.category_id, window).exists()
+    if duplicate and not justification.strip():
+        raise DuplicateService(
+            _(
+                "This household already received or claimed “%(category)s” in the last %(days)s "
+                "days. Give a written justification to claim again."
+            )
+            % {"category": listing.category.name, "days": settings.DUPLICATE_WINDOW_DAYS},
+            fields={"justification": [_("A justification is required for a repeated service.")]},
+        )
+    claimant = exchange_region(household.dong)
+    provider = exchange_region(listing.region)
+    ppu = points_per_unit(listing)
+    claim = Claim.objects.create(
+        listing=listing,
+        household=household,
+        quantity=quantity,
+        points_per_unit=ppu,
+        cost_points=ppu * quantity,
+        is_exchange=claimant != provider,
+        claimant_region=claimant,
+        provider_region=provider,
+        requested_by=by,
+        justification=justification.strip(),
+        duplicate_flag=duplicate,
+        approve_by=now + datetime.timedelta(days=settings.CLAIM_APPROVAL_DAYS),
+        idempotency_key=idempotency_key or None,
+    )
+    if claim.is_exchange and claim.cost_points:
+        claim.hold = hold(
+            source=account_for(claimant, Purpose.WALLET),
+            amount=claim.cost_points,
+            memo=_("Claim #%(pk)s: %(title)s") % {"pk": claim.pk, "title": listing.title},
+            obj=claim,
+            by=by,
+        )
+        claim.save(update_fields=["hold"])
+    Listing.objects.filter(pk=listing.pk).update(quantity_held=listing.quantity_held + quantity)
+    listing.quantity_held += quantity
+    _settle_listing_state(listing)
+    audit_transition(
+        subject=claim,
+        transition="request",
+        source="",
+        target=claim.state,
+        by=by,
+        reason=claim.justification,
+    )
+    notifications.claim_requested(claim)
+    return claim
+
+
+def _locked_claim(claim: Claim) -> Claim:
+    return (
+        Claim.objects.select_for_update()
+        .select_related("household__dong", "listing")
+        .get(pk=claim.pk)
+    )
+
+
+def _locked_listing(claim: Claim) -> Listing:
+    listing = Listing.objects.select_for_update().select_related("region").get(pk=claim.listing_id)
+    claim.listing = listing
+    return listing
+
+
+def _free_units(claim: Claim, listing: Listing) -> None:
+    Listing.objects.filter(pk=listing.pk).update(
+        quantity_held=listing.quantity_held - claim.quantity
+    )
+    listing.quantity_held -= claim.quantity
+    _settle_listing_state(listing)
+
+
+def claim_approve(*, claim: Claim, by: User, reason: str = "") -> Claim:
+    _expire_first(claim)
+    with transaction.atomic():
+        claim = _locked_claim(claim)
+        _run_transition(claim, "approve", by, reason)
+        now = timezone.now()
+        Claim.objects.filter(pk=claim.pk).update(
+            approved_at=now,
+            decided_by=by,
+            decision_reason=reason,
+            fulfil_by=now + datetime.timedelta(days=settings.CLAIM_FULFIL_DAYS),
+        )
+        claim.refresh_from_db()
+        notifications.claim_decided(claim)
+    return claim
+
+
+def _close_claim(claim: Claim, action: str, by: User | None, reason: str) -> Claim:
+    """Reject, cancel or expire: the units come back, the hold returns."""
+    listing = _locked_listing(claim)
+    _run_transition(claim, action, by, reason)
+    if claim.hold_id:
+        release(
+            claim.hold,
+            by=by,
+            memo=_("Claim #%(pk)s %(state)s")
+            % {"pk": claim.pk, "state": claim.get_state_display()},
+        )
+    _free_units(claim, listing)
+    fields = {"closed_at": timezone.now(), "decision_reason": reason}
+    if action == "reject":
+        fields["decided_by"] = by
+    Claim.objects.filter(pk=claim.pk).update(**fields)
+    return claim
+
+
+def claim_reject(*, claim: Claim, by: User, reason: str = "") -> Claim:
+    _expire_first(claim)
+    with transaction.atomic():
+        claim = _locked_claim(claim)
+        _close_claim(claim, "reject", by, reason)
+        notifications.claim_decided(claim)
+    return claim
+
+
+def claim_cancel(*, claim: Claim, by: User, reason: str = "") -> Claim:
+    _expire_first(claim)
+    with transaction.atomic():
+        claim = _locked_claim(claim)
+        _close_claim(claim, "cancel", by, reason)
+    return claim
+
+
+def claim_fulfil(*, claim: Claim, by: User, quantity_received: int) -> Claim:
+    """The case manager confirms receipt of `quantity_received` (≤ claimed). The
+    received part is paid (hold settled, the rest returns) and the providing
+    exchange region is awarded the same points; unreceived units return to the
+    listing."""
+    _expire_first(claim)
+    with transaction.atomic():
+        claim = _locked_claim(claim)
+        if type(quantity_received) is not int or not 0 <= quantity_received <= claim.quantity:
+            raise InvalidRequest(
+                _("Received quantity must be between 0 and %(quantity)s.")
+                % {"quantity": claim.quantity},
+                fields={
+                    "quantity_received": [
+                        _("Enter a whole number from 0 to %(quantity)s.")
+                        % {"quantity": claim.quantity}
+                    ]
+                },
+            )
+        listing = _locked_listing(claim)
+        _run_transition(claim, "fulfil", by)
+        paid = claim.points_per_unit * quantity_received
+        if claim.hold_id:
+            settle(
+                claim.hold,
+                paid,
+                by=by,
+                memo=_("Claim #%(pk)s received %(n)s") % {"pk": claim.pk, "n": quantity_received},
+            )
+        if claim.is_exchange and paid:
+            ledger_post(
+                entries=[
+                    (system_account(Purpose.ISSUED), -paid),
+                    (account_for(claim.provider_region, Purpose.WALLET), paid),
+                ],
+                kind=Kind.CLAIM_AWARD,
+                memo=_("Claim #%(pk)s: %(title)s") % {"pk": claim.pk, "title": listing.title},
+                obj=claim,
+                by=by,
+            )
+        Listing.objects.filter(pk=listing.pk).update(
+            quantity_held=listing.quantity_held - claim.quantity,
+            quantity_fulfilled=listing.quantity_fulfilled + quantity_received,
+        )
+        listing.quantity_held -= claim.quantity
+        listing.quantity_fulfilled += quantity_received
+        _settle_listing_state(listing)
+        Claim.objects.filter(pk=claim.pk).update(
+            quantity_received=quantity_received, closed_at=timezone.now()
+        )
+        claim.quantity_received = quantity_received
+        notifications.claim_fulfilled(claim)
+    return claim
+
+
+def _is_overdue(claim: Claim, now: datetime.datetime) -> bool:
+    if claim.state == ClaimState.REQUESTED:
+        return claim.approve_by <= now
+    if claim.state == ClaimState.APPROVED:
+        return claim.fulfil_by is not None and claim.fulfil_by <= now
+    return False
+
+
+def _expire_first(claim: Claim) -> None:
+    """A stale claim never acts alive: before any action, a claim past its
+    deadline is expired in its own transaction (so the expiry stands even when
+    the action is then refused as illegal on an expired claim)."""
+    claim_expire_overdue(claims=Claim.objects.filter(pk=claim.pk))
+
+
+def claim_expire_overdue(*, now: datetime.datetime | None = None, claims=None) -> int:
+    """Expire every active claim past its deadline; returns how many. Idempotent."""
+    now = now or timezone.now()
+    queryset = (claims if claims is not None else Claim.objects.all()).filter(
+        state__in=ACTIVE_CLAIM_STATES
+    )
+    due = queryset.filter(state=ClaimState.REQUESTED, approve_by__lte=now) | queryset.filter(
+        state=ClaimState.APPROVED, fulfil_by__lte=now
+    )
+    count = 0
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            claim = _locked_claim(Claim(pk=pk))
+            if _is_overdue(claim, now):
+                _close_claim(claim, "expire", None, _("Deadline passed"))
+                notifications.claim_decided(claim)
+                count += 1
+    return count
+
+
+def listing_expire_overdue(*, today: datetime.date | None = None) -> int:
+    """Expire published listings whose availability ended and that have no active claim."""
+    today = today or timezone.localdate()
+    count = 0
+    due = Listing.objects.filter(
+        state=ListingState.PUBLISHED, available_until__lt=today, quantity_held=0
+    )
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            listing = Listing.objects.select_for_update().get(pk=pk)
+            if (
+                listing.state == ListingState.PUBLISHED
+                and listing.quantity_held == 0
+                and listing.available_until
+                and listing.available_until < today
+            ):
+                _run_transition(listing, "expire", None, _("Availability ended"))
+                count += 1
+    return count
