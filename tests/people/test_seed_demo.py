@@ -55,3 +55,28 @@ def test_seed_demo_refuses_without_debug(db, settings):
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo", stdout=StringIO())
     assert not User.objects.exists()
+
+
+def test_seed_demo_fills_the_marketplace_through_the_real_services(db, settings):
+    from ledger.models import Proposal
+    from ledger.selectors import ledger_verify
+    from marketplace.models import Claim, ClaimState, Household, Listing, ListingState
+
+    _seed(settings)
+    assert set(Claim.objects.values_list("state", flat=True)) == set(ClaimState.values)
+    assert {ListingState.DRAFT, ListingState.PUBLISHED} <= set(
+        Listing.objects.values_list("state", flat=True)
+    )
+    assert set(Listing.objects.values_list("kind", flat=True)) == {
+        "goods",
+        "service",
+        "volunteer_hours",
+    }
+    assert all(listing.title.startswith("(데모)") for listing in Listing.objects.all())
+    assert Household.objects.filter(status="closed").exists()
+    assert Claim.objects.filter(duplicate_flag=True).exists()
+    assert Proposal.objects.filter(status="proposed").count() == 1
+    assert ledger_verify().ok
+    counts = (Listing.objects.count(), Claim.objects.count(), Household.objects.count())
+    _seed(settings)
+    assert (Listing.objects.count(), Claim.objects.count(), Household.objects.count()) == counts

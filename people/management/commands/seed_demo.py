@@ -1,4 +1,4 @@
-"""Demo data: regions and one person for each role, clearly labelled as demo.
+"""Demo data: regions, one person for each role and a small marketplace, labelled as demo.
 
 Idempotent: running it again leaves the same users, posts and passwords.
 Never run it against a production database; it refuses when DEBUG is off
@@ -70,6 +70,11 @@ class Command(BaseCommand):
                 admin.is_staff = admin.is_superuser = True
                 admin.save(update_fields=["is_staff", "is_superuser"])
             rows.append(("demo_admin", "admin"))
+
+        from marketplace.demo import seed_marketplace_demo
+
+        for line in seed_marketplace_demo():
+            self.stdout.write(line)
 
         self.stdout.write("")
         self.stdout.write("=== DEMO DATA — not real people; do not use in production ===")
