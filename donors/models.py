@@ -15,6 +15,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from djmoney.models.fields import MoneyField
 
 from donors.validators import validate_brn
 
@@ -86,3 +88,200 @@ class DonorMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.donor}"
+
+
+class PledgeState(models.TextChoices):
+    AWAITING = "awaiting", _("Awaiting confirmation")
+    ACTIVE = "active", _("Active")
+    EXHAUSTED = "exhausted", _("Exhausted")
+    CLOSED = "closed", _("Closed")
+
+
+def _is_finance(pledge, user) -> bool:
+    from people.permissions import is_finance
+
+    return is_finance(user)
+
+
+def _is_donor_rep_or_finance(pledge, user) -> bool:
+    from donors.permissions import represents
+    from people.permissions import is_finance
+
+    return is_finance(user) or represents(user, pledge.donor)
+
+
+class Pledge(ConcurrentTransitionMixin, models.Model):
+    """Matching money a donor promises: it counts once finance confirms receipt,
+    which issues its points into the donor's match account."""
+
+    donor = models.ForeignKey(
+        Donor, verbose_name=_("donor"), on_delete=models.PROTECT, related_name="pledges"
+    )
+    amount = MoneyField(
+        _("amount"),
+        max_digits=14,
+        decimal_places=0,
+        default_currency="KRW",
+        currency_choices=[("KRW", "KRW")],
+    )
+    points = models.PositiveBigIntegerField(_("points"))
+    points_held = models.PositiveBigIntegerField(_("points held by matches"), default=0)
+    points_used = models.PositiveBigIntegerField(_("points used"), default=0)
+    points_returned = models.PositiveBigIntegerField(_("points returned"), default=0)
+    preferred_categories = models.ManyToManyField(
+        "marketplace.Category",
+        verbose_name=_("preferred categories"),
+        blank=True,
+        related_name="+",
+    )
+    preferred_districts = models.ManyToManyField(
+        "regions.Region", verbose_name=_("preferred districts"), blank=True, related_name="+"
+    )
+    cap_per_claim = models.PositiveBigIntegerField(
+        _("cap per claim (points)"), null=True, blank=True
+    )
+    valid_until = models.DateField(_("valid until"))
+    state = FSMField(
+        _("state"),
+        default=PledgeState.AWAITING,
+        choices=PledgeState.choices,
+        protected=True,
+        db_index=True,
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=128, unique=True, null=True, blank=True)
+
+    class Meta:
+        ordering = ["valid_until", "created_at", "pk"]
+        verbose_name = _("pledge")
+        verbose_name_plural = _("pledges")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(points__gt=0), name="pledge_points_positive"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    points__gte=models.F("points_held")
+                    + models.F("points_used")
+                    + models.F("points_returned")
+                ),
+                name="pledge_never_below_zero",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.donor} · {self.amount}"
+
+    @property
+    def points_remaining(self) -> int:
+        return self.points - self.points_held - self.points_used - self.points_returned
+
+    @transition(
+        field=state, source=PledgeState.AWAITING, target=PledgeState.ACTIVE, permission=_is_finance
+    )
+    def confirm(self) -> None:
+        """Finance confirms the money arrived; its points are issued."""
+
+    @transition(field=state, source=PledgeState.ACTIVE, target=PledgeState.EXHAUSTED)
+    def exhaust(self) -> None:
+        """Nothing left to commit."""
+
+    @transition(field=state, source=PledgeState.EXHAUSTED, target=PledgeState.ACTIVE)
+    def replenish(self) -> None:
+        """A released match gave points back."""
+
+    @transition(
+        field=state,
+        source=[PledgeState.AWAITING, PledgeState.ACTIVE, PledgeState.EXHAUSTED],
+        target=PledgeState.CLOSED,
+        permission=_is_donor_rep_or_finance,
+    )
+    def withdraw(self) -> None:
+        """The donor takes back what is not held; held points still settle or return."""
+
+    @transition(
+        field=state, source=[PledgeState.ACTIVE, PledgeState.EXHAUSTED], target=PledgeState.CLOSED
+    )
+    def expire(self) -> None:
+        """valid_until has passed."""
+
+
+class MatchState(models.TextChoices):
+    PENDING = "pending", _("Waiting for a donor")
+    COMMITTED = "committed", _("Committed")
+    SETTLED = "settled", _("Settled")
+    EXPIRED = "expired", _("Expired")
+    RELEASED = "released", _("Released")
+
+
+def _may_commit(match, user) -> bool:
+    from donors.permissions import donors_represented
+
+    return donors_represented(user).exists()
+
+
+class Match(ConcurrentTransitionMixin, models.Model):
+    """The private half of one cross-region claim (the 5:5 rule)."""
+
+    claim = models.OneToOneField(
+        "marketplace.Claim", on_delete=models.PROTECT, related_name="match"
+    )
+    public_points = models.PositiveBigIntegerField(_("public share"))
+    private_points = models.PositiveBigIntegerField(_("private share"))
+    pledge = models.ForeignKey(
+        Pledge,
+        verbose_name=_("pledge"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="matches",
+    )
+    hold = models.OneToOneField(
+        "ledger.Hold", on_delete=models.PROTECT, null=True, blank=True, related_name="match"
+    )
+    state = FSMField(
+        _("state"),
+        default=MatchState.PENDING,
+        choices=MatchState.choices,
+        protected=True,
+        db_index=True,
+    )
+    deadline = models.DateTimeField(_("commit by"))
+    committed_at = models.DateTimeField(_("committed at"), null=True, blank=True)
+    committed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("match")
+        verbose_name_plural = _("matches")
+
+    def __str__(self) -> str:
+        return f"match of claim #{self.claim_id} ({self.state})"
+
+    @transition(
+        field=state, source=MatchState.PENDING, target=MatchState.COMMITTED, permission=_may_commit
+    )
+    def commit(self) -> None:
+        """A pledge takes on the private share (automatically or from the donor portal)."""
+
+    @transition(field=state, source=MatchState.COMMITTED, target=MatchState.SETTLED)
+    def settle(self) -> None:
+        """The claim was fulfilled; the received part is paid."""
+
+    @transition(field=state, source=MatchState.PENDING, target=MatchState.EXPIRED)
+    def expire(self) -> None:
+        """No donor committed in time; the claim expires with it."""
+
+    @transition(
+        field=state, source=[MatchState.PENDING, MatchState.COMMITTED], target=MatchState.RELEASED
+    )
+    def release(self) -> None:
+        """The claim was cancelled, rejected or expired."""

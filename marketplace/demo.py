@@ -14,6 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from djmoney.money import Money
 
+from donors.demo import seed_donors_demo
+from donors.models import Donor, Match
 from ledger.models import Proposal
 from ledger.services import proposal_approve, proposal_grant_create
 from marketplace.models import Category, Claim, Listing, ResourceKind
@@ -167,6 +169,34 @@ def seed_marketplace_demo() -> list[str]:
             available_from=timezone.localdate(),
         )
 
+        seed_donors_demo()
+        donor = Donor.objects.order_by("pk").first()
+        listing_create(
+            by=_user("demo_donor_rep"),
+            donor=donor,
+            region=Region.objects.get(code="3023000000"),
+            kind=ResourceKind.GOODS,
+            category=Category.objects.get(code="economy.donated_goods"),
+            title=f"{DEMO} 후원 쌀 10kg (검토 대기)",
+            quantity=30,
+            unit="포",
+            value_per_unit=Money(30_000, "KRW"),
+            available_from=timezone.localdate(),
+        )
+        in_kind = listing_create(
+            by=_user("demo_donor_rep"),
+            donor=donor,
+            region=Region.objects.get(code="3023000000"),
+            kind=ResourceKind.GOODS,
+            category=Category.objects.get(code="daily_living.meals"),
+            title=f"{DEMO} 후원 도시락",
+            quantity=50,
+            unit="개",
+            value_per_unit=Money(6_000, "KRW"),
+            available_from=timezone.localdate(),
+        )
+        listing_publish(listing=in_kind, by=_user("demo_coord_daedeok"))
+
         cm_dd, cm_yu, cm_seo = (
             _user(u) for u in ("demo_cm_daedeok", "demo_cm_yuseong", "demo_cm_seogu")
         )
@@ -209,7 +239,16 @@ def seed_marketplace_demo() -> list[str]:
             justification=f"{DEMO} 가구원 입원으로 추가 필요",
         )
         claim_request(by=cm_seo, listing=side_dishes, household=local, quantity=1)
-        claim_request(by=cm_yu, listing=walker, household=households[3], quantity=1)
+        # A claim no donor took on in time: its match expires and the claim with it.
+        unmatched = claim_request(by=cm_yu, listing=walker, household=households[3], quantity=1)
+        Match.objects.filter(claim=unmatched).update(
+            deadline=timezone.now() - datetime.timedelta(minutes=1)
+        )
+        claim_expire_overdue(claims=Claim.objects.filter(pk=unmatched.pk))
+        # The in-kind gift of a donor, received by a local household.
+        local_gift = claim_request(by=cm_dd, listing=in_kind, household=households[1], quantity=5)
+        claim_approve(claim=local_gift, by=coord_dd)
+        claim_fulfil(claim=local_gift, by=cm_dd, quantity_received=5)
         household_close(household=households[2], by=cm_dd)
     return [
         *lines,

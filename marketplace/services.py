@@ -22,6 +22,10 @@ from django_fsm import has_transition_perm
 
 from audit.services import audit_transition
 from config.exceptions import NotAllowed
+from donors.exceptions import NotMatched
+from donors.models import Match, MatchState
+from donors.permissions import represents
+from donors.services import match_open, match_release, match_settle, split_cost
 from ledger.models import Purpose
 from ledger.services import account_for, hold, ledger_post, release, settle, system_account
 from marketplace import notifications
@@ -176,13 +180,17 @@ def _check_listing_fields(fields: dict[str, Any]) -> None:
 
 
 def listing_create(*, by: User, region: Region, donor=None, **fields: Any) -> Listing:
-    """A coordinator drafts a listing for a region they cover (a dong or a district)."""
+    """A coordinator drafts a listing for a region they cover (a dong or a district);
+    or a donor's representative drafts an in-kind gift of that donor in any region,
+    which a coordinator of the region then reviews and publishes."""
     if region.level not in (Level.DONG, Level.DISTRICT, Level.ZONE):
         raise InvalidRequest(
             _("A listing belongs to a dong or a district."),
             fields={"region": [_("Choose a dong or a district.")]},
         )
-    if not may_act(by, Role.COORDINATOR, region):
+    if not may_act(by, Role.COORDINATOR, region) and not (
+        donor is not None and represents(by, donor)
+    ):
         raise NotAllowed(_("Only a coordinator of this region may list resources here."))
     _check_listing_fields(fields)
     with transaction.atomic():
@@ -201,8 +209,10 @@ def listing_create(*, by: User, region: Region, donor=None, **fields: Any) -> Li
 def listing_update(*, listing: Listing, by: User, **fields: Any) -> Listing:
     """Drafts are edited freely; once published a listing's terms are fixed."""
     with transaction.atomic():
-        listing = Listing.objects.select_for_update().get(pk=listing.pk)
-        if not may_act(by, Role.COORDINATOR, listing.region):
+        listing = Listing.objects.select_for_update().select_related("donor").get(pk=listing.pk)
+        if not may_act(by, Role.COORDINATOR, listing.region) and not (
+            listing.donor is not None and represents(by, listing.donor)
+        ):
             raise NotAllowed()
         if listing.state != ListingState.DRAFT:
             raise IllegalTransition(_("Only a draft can be edited."))
@@ -455,14 +465,19 @@ def _claim_request_locked(by, listing, household, quantity, justification, idemp
         idempotency_key=idempotency_key or None,
     )
     if claim.is_exchange and claim.cost_points:
-        claim.hold = hold(
-            source=account_for(claimant, Purpose.WALLET),
-            amount=claim.cost_points,
-            memo=_("Claim #%(pk)s: %(title)s") % {"pk": claim.pk, "title": listing.title},
-            obj=claim,
-            by=by,
-        )
-        claim.save(update_fields=["hold"])
+        # The private half first (it locks a pledge), then the public half from the
+        # wallet: pledges are always locked before ledger accounts.
+        match_open(claim=claim, by=by)
+        public, _private = split_cost(claim.cost_points)
+        if public:
+            claim.hold = hold(
+                source=account_for(claimant, Purpose.WALLET),
+                amount=public,
+                memo=_("Claim #%(pk)s: %(title)s") % {"pk": claim.pk, "title": listing.title},
+                obj=claim,
+                by=by,
+            )
+            claim.save(update_fields=["hold"])
     Listing.objects.filter(pk=listing.pk).update(quantity_held=listing.quantity_held + quantity)
     listing.quantity_held += quantity
     _settle_listing_state(listing)
@@ -504,6 +519,16 @@ def claim_approve(*, claim: Claim, by: User, reason: str = "") -> Claim:
     _expire_first(claim)
     with transaction.atomic():
         claim = _locked_claim(claim)
+        match = Match.objects.filter(claim=claim).first() if claim.is_exchange else None
+        # Only once the approval would otherwise be allowed, so that an illegal or
+        # unauthorised approval still says so first.
+        if (
+            match is not None
+            and match.state != MatchState.COMMITTED
+            and "approve" in {t.name for t in claim.get_available_state_transitions()}
+            and has_transition_perm(claim.approve, by)
+        ):
+            raise NotMatched()
         _run_transition(claim, "approve", by, reason)
         now = timezone.now()
         Claim.objects.filter(pk=claim.pk).update(
@@ -521,6 +546,7 @@ def _close_claim(claim: Claim, action: str, by: User | None, reason: str) -> Cla
     """Reject, cancel or expire: the units come back, the hold returns."""
     listing = _locked_listing(claim)
     _run_transition(claim, action, by, reason)
+    match_release(claim=claim, by=by, expired=action == "expire")
     if claim.hold_id:
         release(
             claim.hold,
@@ -575,10 +601,12 @@ def claim_fulfil(*, claim: Claim, by: User, quantity_received: int) -> Claim:
         listing = _locked_listing(claim)
         _run_transition(claim, "fulfil", by)
         paid = claim.points_per_unit * quantity_received
+        public_paid, private_paid = split_cost(paid)
+        match_settle(claim=claim, private_paid=private_paid, by=by)
         if claim.hold_id:
             settle(
                 claim.hold,
-                paid,
+                public_paid,
                 by=by,
                 memo=_("Claim #%(pk)s received %(n)s") % {"pk": claim.pk, "n": quantity_received},
             )
@@ -610,6 +638,9 @@ def claim_fulfil(*, claim: Claim, by: User, quantity_received: int) -> Claim:
 
 def _is_overdue(claim: Claim, now: datetime.datetime) -> bool:
     if claim.state == ClaimState.REQUESTED:
+        match = Match.objects.filter(claim=claim).only("state", "deadline").first()
+        if match is not None and match.state == MatchState.PENDING and match.deadline <= now:
+            return True
         return claim.approve_by <= now
     if claim.state == ClaimState.APPROVED:
         return claim.fulfil_by is not None and claim.fulfil_by <= now
@@ -629,11 +660,15 @@ def claim_expire_overdue(*, now: datetime.datetime | None = None, claims=None) -
     queryset = (claims if claims is not None else Claim.objects.all()).filter(
         state__in=ACTIVE_CLAIM_STATES
     )
-    due = queryset.filter(state=ClaimState.REQUESTED, approve_by__lte=now) | queryset.filter(
-        state=ClaimState.APPROVED, fulfil_by__lte=now
+    due = (
+        queryset.filter(state=ClaimState.REQUESTED, approve_by__lte=now)
+        | queryset.filter(state=ClaimState.APPROVED, fulfil_by__lte=now)
+        | queryset.filter(
+            state=ClaimState.REQUESTED, match__state=MatchState.PENDING, match__deadline__lte=now
+        )
     )
     count = 0
-    for pk in due.values_list("pk", flat=True):
+    for pk in due.values_list("pk", flat=True).distinct():
         with transaction.atomic():
             claim = _locked_claim(Claim(pk=pk))
             if _is_overdue(claim, now):

@@ -30,6 +30,7 @@ DEMO_PEOPLE = [
     ("demo_cm_yuseong", "유성구 사례관리사", "3020000000", Role.CASE_MANAGER),
 ]
 DEMO_FINANCE = [("demo_finance", "재무 감사 1"), ("demo_finance2", "재무 감사 2")]
+DEMO_DONOR_REP = ("demo_donor_rep", "후원기관 담당자")
 
 
 class Command(BaseCommand):
@@ -65,6 +66,8 @@ class Command(BaseCommand):
                 user = self._demo_user(username, name)
                 user.groups.add(group)
                 rows.append((username, "finance (재무 감사)"))
+            self._demo_user(*DEMO_DONOR_REP)
+            rows.append((DEMO_DONOR_REP[0], "donor representative (후원기관 담당자)"))
             admin = self._demo_user("demo_admin", "시스템 관리자")
             if not (admin.is_staff and admin.is_superuser):
                 admin.is_staff = admin.is_superuser = True
