@@ -7,7 +7,7 @@ from ledger.services import account_for
 from marketplace.models import Claim
 from marketplace.services import claim_request, household_create
 from people.models import Role
-from tests.ledger.test_concurrency import _run_parallel
+from tests.helpers import run_parallel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -24,7 +24,7 @@ def test_twenty_claims_racing_for_a_pledge_that_funds_five_match_exactly_five(
     ]
     households = [household_create(by=m, dong=dong, size=1) for m in managers]
 
-    results = _run_parallel(
+    results = run_parallel(
         20,
         lambda i: claim_request(
             by=managers[i], listing=listings[i], household=households[i], quantity=1

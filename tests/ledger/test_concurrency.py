@@ -1,41 +1,16 @@
 """Real parallel connections on PostgreSQL: row locks, not luck, keep the books."""
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import close_old_connections, connection
 
 from ledger.exceptions import InsufficientPoints
 from ledger.models import Account, Purpose, Transaction
 from ledger.selectors import account_balance, ledger_verify
 from ledger.services import account_for, ledger_post, system_account
+from tests.helpers import run_parallel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def _run_parallel(workers: int, work) -> list:
-    """Run work(i) in `workers` threads, each with its own database connection,
-    released together by a barrier. Returns each worker's result or exception."""
-    barrier = threading.Barrier(workers)
-    results: list = [None] * workers
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # collected for the assertions
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    close_old_connections()
-    return results
 
 
 def test_twenty_workers_spending_from_a_wallet_of_fifty_spend_exactly_fifty(daejeon):
@@ -54,7 +29,7 @@ def test_twenty_workers_spending_from_a_wallet_of_fifty_spend_exactly_fifty(daej
                 outcome["insufficient"] += 1
         return outcome
 
-    results = _run_parallel(20, spend_ten_times)
+    results = run_parallel(20, spend_ten_times)
 
     assert all(isinstance(r, Counter) for r in results), results
     total = sum(results, Counter())
@@ -72,7 +47,7 @@ def test_two_workers_with_the_same_idempotency_key_make_one_transaction(daejeon)
 
     for attempt in range(5):
         key = f"claim-42-attempt-{attempt}"
-        results = _run_parallel(
+        results = run_parallel(
             2,
             lambda _i, key=key: ledger_post(
                 entries=[(wallet, -3), (sink, 3)], kind="transfer", idempotency_key=key
@@ -87,6 +62,6 @@ def test_two_workers_with_the_same_idempotency_key_make_one_transaction(daejeon)
 
 
 def test_racing_to_create_an_account_creates_one(daejeon):
-    results = _run_parallel(8, lambda _i: account_for(daejeon["유성구"], Purpose.WALLET).pk)
+    results = run_parallel(8, lambda _i: account_for(daejeon["유성구"], Purpose.WALLET).pk)
     assert len(set(results)) == 1
     assert Account.objects.filter(code="region:3020000000:wallet").count() == 1

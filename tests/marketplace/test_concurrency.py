@@ -7,7 +7,7 @@ from marketplace.exceptions import InsufficientQuantity
 from marketplace.models import Claim, ClaimState, Household
 from marketplace.services import household_create
 from people.models import Role
-from tests.ledger.test_concurrency import _run_parallel
+from tests.helpers import run_parallel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +29,7 @@ def test_twenty_case_managers_racing_for_the_last_five_units_get_exactly_five(
     def claim_one(i: int):
         return claim_request(by=managers[i], listing=listing, household=households[i], quantity=1)
 
-    results = _run_parallel(20, claim_one)
+    results = run_parallel(20, claim_one)
 
     won = [r for r in results if isinstance(r, Claim)]
     lost = [r for r in results if isinstance(r, InsufficientQuantity)]
