@@ -8,9 +8,12 @@ from rest_framework.routers import DefaultRouter
 
 from config import api
 from config.views import healthz
+from donors import api as donors_api
+from donors import urls as donors_urls
 from ledger import api as ledger_api
+from marketplace import api as marketplace_api
+from marketplace import views as marketplace_views
 from people import views as people_views
-from regions import views as region_views
 from regions.api import RegionViewSet
 
 router = DefaultRouter()
@@ -18,6 +21,13 @@ router.register("regions", RegionViewSet, basename="region")
 router.register("ledger/accounts", ledger_api.AccountViewSet, basename="ledger-account")
 router.register("ledger/transactions", ledger_api.TransactionViewSet, basename="ledger-transaction")
 router.register("ledger/proposals", ledger_api.ProposalViewSet, basename="ledger-proposal")
+router.register("categories", marketplace_api.CategoryViewSet, basename="category")
+router.register("listings", marketplace_api.ListingViewSet, basename="listing")
+router.register("households", marketplace_api.HouseholdViewSet, basename="household")
+router.register("claims", marketplace_api.ClaimViewSet, basename="claim")
+router.register("donors", donors_api.DonorViewSet, basename="donor")
+router.register("pledges", donors_api.PledgeViewSet, basename="pledge")
+router.register("matches", donors_api.MatchViewSet, basename="match")
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -28,9 +38,12 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", region_views.home, name="home"),
+    path("", marketplace_views.catalogue_view, name="home"),
+    path("", include("marketplace.urls")),
     path("dashboard/", people_views.dashboard, name="dashboard"),
+    path("finance/matching/", include((donors_urls.finance_urlpatterns, "donors_finance"))),
     path("finance/", include("ledger.urls")),
+    path("donors/", include("donors.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -11,7 +11,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import has_transition_perm
@@ -98,10 +98,20 @@ def pledge_create(
     if idempotency_key and (
         existing := Pledge.objects.filter(idempotency_key=idempotency_key).first()
     ):
-        if (existing.donor_id, existing.amount.amount, existing.valid_until) != (
+        if (
+            existing.donor_id,
+            existing.amount.amount,
+            existing.valid_until,
+            existing.cap_per_claim,
+            set(existing.preferred_categories.values_list("pk", flat=True)),
+            set(existing.preferred_districts.values_list("pk", flat=True)),
+        ) != (
             donor.pk,
             krw,
             valid_until,
+            cap_per_claim,
+            {c.pk for c in preferred_categories},
+            {d.pk for d in preferred_districts},
         ):
             raise IdempotencyConflict()
         return existing
@@ -135,6 +145,11 @@ def pledge_confirm(*, pledge: Pledge, by: User) -> Pledge:
         pledge = Pledge.objects.select_for_update().select_related("donor").get(pk=pledge.pk)
         if not pledge.donor.is_verified:
             raise DonorNotVerified()
+        if pledge.valid_until < timezone.localdate():
+            raise InvalidPledge(
+                _("This pledge's validity has already ended; it cannot be confirmed."),
+                fields={"valid_until": [_("This date has already passed.")]},
+            )
         _transition(pledge, "confirm", by)
         ledger_post(
             entries=[
@@ -232,6 +247,9 @@ def eligible_pledges(match: Match) -> QuerySet[Pledge]:
         donor__verified_at__isnull=False,
         valid_until__gte=today,
     ).filter(Q(cap_per_claim__isnull=True) | Q(cap_per_claim__gte=match.private_points))
+    pledges = pledges.alias(
+        left=F("points") - F("points_held") - F("points_used") - F("points_returned")
+    ).filter(left__gte=match.private_points)
     pledges = pledges.filter(
         Q(preferred_categories__isnull=True)
         | Q(preferred_categories=category)
@@ -299,6 +317,11 @@ def match_open(*, claim, by: User | None) -> Match:
 def match_commit(*, match: Match, by: User, pledge: Pledge | None = None) -> Match:
     """A donor representative commits a pending match from the portal, with one of
     their donor's eligible pledges (the one expiring first, unless chosen)."""
+    from marketplace.models import Claim
+    from marketplace.services import claim_expire_overdue
+
+    # A claim (or its match) past its deadline expires first and is never committed.
+    claim_expire_overdue(claims=Claim.objects.filter(pk=match.claim_id))
     with transaction.atomic():
         match = (
             Match.objects.select_for_update()

@@ -49,6 +49,7 @@ from marketplace.models import (
     ListingState,
     ResourceKind,
 )
+from marketplace.privacy import contains_personal_numbers
 from marketplace.selectors import active_claims_in_category, points_per_unit
 from people.models import Role, User
 from people.permissions import may_act
@@ -209,7 +210,11 @@ def listing_create(*, by: User, region: Region, donor=None, **fields: Any) -> Li
 def listing_update(*, listing: Listing, by: User, **fields: Any) -> Listing:
     """Drafts are edited freely; once published a listing's terms are fixed."""
     with transaction.atomic():
-        listing = Listing.objects.select_for_update().select_related("donor").get(pk=listing.pk)
+        listing = (
+            Listing.objects.select_for_update(of=("self",))
+            .select_related("donor")
+            .get(pk=listing.pk)
+        )
         if not may_act(by, Role.COORDINATOR, listing.region) and not (
             listing.donor is not None and represents(by, listing.donor)
         ):
@@ -260,6 +265,15 @@ def _settle_listing_state(listing: Listing) -> None:
 # --- households -----------------------------------------------------------------
 
 
+def _refuse_personal_numbers(text: str, field: str) -> None:
+    if contains_personal_numbers(text):
+        message = _(
+            "This looks like a resident registration number or a phone number. "
+            "Household notes must not contain either."
+        )
+        raise InvalidRequest(message, fields={field: [message]})
+
+
 def household_create(*, by: User, dong: Region, size: int, needs=(), notes: str = "") -> Household:
     if dong.level != Level.DONG:
         raise InvalidRequest(
@@ -272,6 +286,7 @@ def household_create(*, by: User, dong: Region, size: int, needs=(), notes: str 
             _("A household has 1 to 20 members."),
             fields={"size": [_("Enter a number from 1 to 20.")]},
         )
+    _refuse_personal_numbers(notes, "notes")
     with transaction.atomic():
         household = Household.objects.create(dong=dong, size=size, case_manager=by, notes=notes)
         household.needs.set(needs)
@@ -288,6 +303,8 @@ def household_update(
             _("A household has 1 to 20 members."),
             fields={"size": [_("Enter a number from 1 to 20.")]},
         )
+    if notes is not None:
+        _refuse_personal_numbers(notes, "notes")
     with transaction.atomic():
         if size is not None:
             household.size = size
@@ -345,6 +362,7 @@ def follow_up_record(*, follow_up: FollowUp, by: User, note: str) -> FollowUp:
                 _("Write what the follow-up found."),
                 fields={"note": [_("This field is required.")]},
             )
+        _refuse_personal_numbers(note, "note")
         follow_up.recorded_at, follow_up.recorded_by, follow_up.note = timezone.now(), by, note
         follow_up.save()
     return follow_up

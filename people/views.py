@@ -1,23 +1,139 @@
 """Pages for signed-in people."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
+from django.db.models import Case, Count, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
-from people.permissions import active_memberships, is_finance
+from ledger.models import Account, Purpose
+from marketplace.forms import FollowUpForm
+from marketplace.models import ACTIVE_CLAIM_STATES, HouseholdStatus, Listing, ListingState
+from marketplace.selectors import follow_ups_due, households_visible_to
+from marketplace.services import claim_expire_overdue
+from marketplace.views import Viewer, claim_queryset, decorate_claims, listing_actions
+from people.models import Role
+from people.permissions import active_memberships, is_finance, regions_for
+from regions.models import Region
 from regions.selectors import exchange_region
 
+#: The most rows each dashboard list shows; the full lists have their own pages.
+DASHBOARD_ROWS = 50
+RECENT_CLOSED = 20
+ACTIVE_LISTING_STATES = (ListingState.DRAFT, ListingState.PUBLISHED, ListingState.RESERVED)
 
+
+def _state_rank(states: list[str]) -> Case:
+    return Case(
+        *(When(state=state, then=Value(i)) for i, state in enumerate(states)),
+        default=Value(len(states)),
+        output_field=IntegerField(),
+    )
+
+
+def _wallets(regions: list[Region]) -> list[dict[str, Any]]:
+    """Balances of the posts' exchange regions (one query); a wallet not opened yet holds 0."""
+    balances = dict(
+        Account.objects.filter(region__in=regions, purpose=Purpose.WALLET).values_list(
+            "region_id", "balance"
+        )
+    )
+    return [{"region": region, "balance": balances.get(region.pk, 0)} for region in regions]
+
+
+def _coordinator_context(user: Any, viewer: Viewer) -> dict[str, Any]:
+    regions = regions_for(user, Role.COORDINATOR)
+    listings = Listing.objects.filter(region__in=regions)
+    counts = dict(listings.values_list("state").annotate(n=Count("pk")).order_by())
+    by_state = [
+        {"state": state, "label": state.label, "count": counts.get(state, 0)}
+        for state in ListingState
+    ]
+    current = list(
+        listings.filter(state__in=ACTIVE_LISTING_STATES)
+        .select_related("region", "category")
+        .order_by(_state_rank(list(ACTIVE_LISTING_STATES)), "-created_at", "-pk")[:DASHBOARD_ROWS]
+    )
+    listing_actions(current, user)
+    waiting = claim_queryset().filter(listing__region__in=regions, state__in=ACTIVE_CLAIM_STATES)
+    claim_expire_overdue(claims=waiting)
+    decisions = decorate_claims(
+        waiting.order_by(_state_rank(list(ACTIVE_CLAIM_STATES)), "approve_by", "pk")[
+            :DASHBOARD_ROWS
+        ],
+        viewer,
+    )
+    return {"listing_counts": by_state, "listings": current, "decisions": decisions}
+
+
+def _case_manager_context(user: Any, viewer: Viewer) -> dict[str, Any]:
+    regions = regions_for(user, Role.CASE_MANAGER)
+    households = households_visible_to(user).filter(status=HouseholdStatus.ACTIVE)
+    claims = claim_queryset().filter(household__dong__in=regions)
+    claim_expire_overdue(claims=claims)
+    active = decorate_claims(
+        claims.filter(state__in=ACTIVE_CLAIM_STATES).order_by(
+            _state_rank(list(ACTIVE_CLAIM_STATES)), "-requested_at", "-pk"
+        )[:DASHBOARD_ROWS],
+        viewer,
+    )
+    closed = decorate_claims(
+        claims.exclude(state__in=ACTIVE_CLAIM_STATES).order_by("-closed_at", "-pk")[:RECENT_CLOSED],
+        viewer,
+    )
+    follow_ups = list(follow_ups_due(user)[:DASHBOARD_ROWS])
+    for follow_up in follow_ups:
+        follow_up.form = FollowUpForm(prefix=f"fu{follow_up.pk}")
+    return {
+        "households": households.prefetch_related("needs")[:DASHBOARD_ROWS],
+        "household_count": households.count(),
+        "my_claims": active,
+        "closed_claims": closed,
+        "follow_ups": follow_ups,
+    }
+
+
+@require_GET
 @login_required
+@vary_on_headers("HX-Request")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The signed-in person's start page: their posts and what each lets them do."""
-    memberships = list(active_memberships(request.user))
+    """The signed-in person's start page: their posts, and for each role what
+    waits for them — decisions for coordinators, claims and follow-ups for case
+    managers — with the wallet of each region they trade through."""
+    user = request.user
+    memberships = list(active_memberships(user))
     posts = [
         {"membership": membership, "exchange_region": exchange_region(membership.region)}
         for membership in memberships
     ]
-    return render(
-        request,
-        "people/dashboard.html",
-        {"posts": posts, "is_finance": is_finance(request.user)},
+    exchange_regions = list(
+        {
+            post["exchange_region"].pk: post["exchange_region"]
+            for post in posts
+            if post["exchange_region"]
+        }.values()
     )
+    wallets = _wallets(exchange_regions)
+    if request.htmx and request.GET.get("part") == "wallets":
+        return render(request, "marketplace/partials/dashboard_wallets.html", {"wallets": wallets})
+    roles = {membership.role for membership in memberships}
+    finance = is_finance(user)
+    viewer = Viewer(user)
+    context: dict[str, Any] = {
+        "posts": posts,
+        "is_finance": finance,
+        "is_coordinator": Role.COORDINATOR in roles,
+        "is_case_manager": Role.CASE_MANAGER in roles,
+        "wallets": wallets,
+        "here": request.path,
+    }
+    if Role.COORDINATOR in roles:
+        context.update(_coordinator_context(user, viewer))
+    if Role.CASE_MANAGER in roles:
+        context.update(_case_manager_context(user, viewer))
+    return render(request, "people/dashboard.html", context)

@@ -101,3 +101,12 @@ def test_households_are_kept_by_case_managers_of_their_dong_only(daejeon, people
         household_create(by=people["cm_seo"], dong=daejeon["관저2동"], size=0)
     household = household_create(by=people["cm_seo"], dong=daejeon["관저2동"], size=2)
     assert household.code.startswith("HH-")
+
+
+@pytest.mark.parametrize(
+    "notes", ["연락처 010-1234-5678", "주민번호 900101-1234567", "02 123 4567"]
+)
+def test_household_notes_refuse_phone_and_resident_numbers(daejeon, people, notes):
+    with pytest.raises(InvalidRequest) as caught:
+        household_create(by=people["cm_seo"], dong=daejeon["관저2동"], size=2, notes=notes)
+    assert "notes" in caught.value.extra["fields"]

@@ -1,0 +1,754 @@
+"""REST API of the marketplace: categories, listings, households and claims.
+
+Categories and published listings are public. Coordinators create listings
+for their regions and see every state of them; case managers register the
+households of their regions and claim for them. Household codes and notes
+reach case managers of the household's region only: everyone else sees "a
+household in <district>" (`household_district`), and a household they may
+not see does not exist for them (empty list, 404).
+
+Money: an appraised value is the whole number of won `value_per_unit_krw`
+(never a float); `points_per_unit` is what one unit costs in welfare points.
+Every write calls exactly one service; their errors keep their codes
+(409 `insufficient_points`, `insufficient_quantity`, `listing_not_published`,
+`duplicate_service`, `illegal_transition`, `idempotency_conflict`; 403
+`permission_denied`; 400 `invalid` with `fields`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from djmoney.money import Money
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import filters, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.fields import empty
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.exceptions import DomainError, NotAllowed
+from donors.models import Donor
+from donors.permissions import donors_represented
+from ledger.api import IDEMPOTENCY_HEADER, idempotency_key
+from marketplace.filters import (
+    MAX_ID,
+    CategoryFilter,
+    ClaimFilter,
+    HouseholdFilter,
+    ListingFilter,
+)
+from marketplace.models import (
+    Category,
+    Claim,
+    FollowUp,
+    Household,
+    Listing,
+    ListingState,
+    ResourceKind,
+)
+from marketplace.selectors import claims_visible_to, households_visible_to, points_per_unit
+from marketplace.services import (
+    claim_approve,
+    claim_cancel,
+    claim_expire_overdue,
+    claim_fulfil,
+    claim_reject,
+    claim_request,
+    follow_up_record,
+    household_close,
+    household_create,
+    household_update,
+    listing_create,
+    listing_publish,
+    listing_update,
+    listing_withdraw,
+)
+from people.models import Role
+from people.permissions import regions_for
+from regions.models import Level, Region
+
+#: States a listing is visible in to everyone; coordinators also see the rest in their regions.
+PUBLIC_LISTING_STATES = (ListingState.PUBLISHED, ListingState.RESERVED, ListingState.COMPLETED)
+
+#: The largest appraised value a listing can store (14 digits, whole won).
+MAX_KRW = 10**14 - 1
+MAX_QUANTITY = 1_000_000
+MAX_TEXT = 5_000
+
+ID_PATTERN = r"[0-9]+"
+
+
+# --- who is looking -------------------------------------------------------------------
+
+
+class Viewer:
+    """What one request's user may see, read once per request so that a page of
+    rows costs the same number of queries whatever its size."""
+
+    def __init__(self, user) -> None:
+        self.user = user
+        self._districts: dict[str, Region] | None = None
+        self._case_region_ids: set[int] | None = None
+
+    def district_name(self, region: Region) -> str | None:
+        if self._districts is None:
+            self._districts = {r.code: r for r in Region.objects.filter(level=Level.DISTRICT)}
+        for code in region.ancestor_codes:
+            if code in self._districts:
+                return self._districts[code].name
+        return None
+
+    def sees_household(self, household: Household) -> bool:
+        """The answer of `marketplace.selectors.may_see_household` (a case manager of the
+        household's dong or of a region above it), from one query per request instead
+        of one per row: `regions_for` lists exactly the regions such a post covers."""
+        if self._case_region_ids is None:
+            self._case_region_ids = set(
+                regions_for(self.user, Role.CASE_MANAGER).values_list("pk", flat=True)
+            )
+        return household.dong_id in self._case_region_ids
+
+
+def _viewer(context: dict[str, Any]) -> Viewer:
+    return context["viewer"]
+
+
+class ViewerMixin:
+    """Puts one `Viewer` per request into every serializer's context."""
+
+    request: Request
+    _viewer_of_request: Viewer | None = None
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()  # type: ignore[misc]
+        # A view instance serves one request, so it can hold that request's Viewer.
+        if self._viewer_of_request is None:
+            self._viewer_of_request = Viewer(self.request.user)
+        context["viewer"] = self._viewer_of_request
+        return context
+
+
+def _require_role(user, role: Role, message: str) -> None:
+    """Refuse with 403 before reading the body when the user holds `role` nowhere."""
+    if not regions_for(user, role).exists():
+        raise NotAllowed(str(message))
+
+
+@contextmanager
+def _api_field_names(renames: dict[str, str]) -> Iterator[None]:
+    """Services name the model's fields in `fields`; the API names some differently."""
+    try:
+        yield
+    except DomainError as error:
+        fields = error.extra.get("fields")
+        if isinstance(fields, dict):
+            error.extra["fields"] = {renames.get(k, k): v for k, v in fields.items()}
+        raise
+
+
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id that must be a whole number: 1.5 or "2.0" is refused, never rounded to a row."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not (
+            isinstance(data, int) or (isinstance(data, str) and data.isascii() and data.isdigit())
+        ):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+# --- categories -------------------------------------------------------------------
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # The values of a listing's `kind`, listed without their labels: the API
+    # documentation then gives this field its own name instead of two names
+    # for one set of choices.
+    usual_kind = serializers.ChoiceField(choices=ResourceKind.values, read_only=True)
+
+    class Meta:
+        model = Category
+        fields = ["code", "parent", "name_ko", "name_en", "usual_kind"]
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The two-level resource taxonomy. Filter by `parent` (a code) or `usual_kind`."""
+
+    queryset = Category.objects.select_related("parent").order_by("code")
+    serializer_class = CategorySerializer
+    permission_classes = [permissions.AllowAny]
+    lookup_field = "code"
+    lookup_value_regex = r"[^/]+"
+    filterset_class = CategoryFilter
+    search_fields = ["name_ko", "name_en"]
+    ordering_fields = ["code", "name_ko", "name_en"]
+
+
+# --- listings --------------------------------------------------------------------
+
+
+def visible_listings(user) -> QuerySet[Listing]:
+    """Published, reserved and completed listings for everyone, and every state of
+    the listings in regions the user coordinates or given by a donor they represent."""
+    condition = Q(state__in=PUBLIC_LISTING_STATES)
+    if user.is_authenticated:
+        condition |= Q(region__in=regions_for(user, Role.COORDINATOR)) | Q(
+            donor__in=donors_represented(user)
+        )
+    return Listing.objects.filter(condition).select_related("region", "category", "donor")
+
+
+class KrwField(serializers.IntegerField):
+    """Whole won as a JSON integer (never a float or a fraction), held as Money in KRW."""
+
+    def to_representation(self, value: Money) -> int:
+        return int(value.amount)
+
+    def run_validation(self, data: Any = empty) -> Money | None:
+        # The bounds are checked on the whole number, before it becomes Money.
+        won = super().run_validation(data)
+        return None if won is None else Money(won, "KRW")
+
+
+class ListingSerializer(serializers.ModelSerializer):
+    """A listing as everyone reads it and as a coordinator writes it (one shape for
+    both, so the API documentation names each choice set once)."""
+
+    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all())
+    category_name = serializers.SerializerMethodField()
+    region = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Region.objects.all(),
+        help_text=_("Code of the dong or district that offers the resource; fixed once created"),
+    )
+    region_name = serializers.SerializerMethodField()
+    district_name = serializers.SerializerMethodField()
+    donor = serializers.SerializerMethodField(help_text=_("Name of the donor organisation"))
+    donor_id = StrictPrimaryKeyRelatedField(
+        source="donor",
+        queryset=Donor.objects.filter(is_active=True, verified_at__isnull=False),
+        required=False,
+        allow_null=True,
+        write_only=True,
+        help_text=_(
+            "Id of the verified donor organisation that gave it, if any; fixed once created"
+        ),
+    )
+    value_per_unit_krw = KrwField(
+        source="value_per_unit",
+        min_value=0,
+        max_value=MAX_KRW,
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "Appraised value of one unit in whole won (KRW), a JSON integer. Required for "
+            "goods and services; empty for volunteer hours valued at the statutory hourly rate."
+        ),
+    )
+    points_per_unit = serializers.SerializerMethodField(
+        help_text=_("Welfare points one unit costs: value ÷ won per point, rounded half up")
+    )
+    quantity_available = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Listing
+        fields = [
+            "id",
+            "state",
+            "kind",
+            "category",
+            "category_name",
+            "title",
+            "description",
+            "quantity",
+            "unit",
+            "quantity_available",
+            "quantity_held",
+            "quantity_fulfilled",
+            "value_per_unit_krw",
+            "points_per_unit",
+            "available_from",
+            "available_until",
+            "pickup_notes",
+            "region",
+            "region_name",
+            "district_name",
+            "donor",
+            "donor_id",
+            "published_at",
+            "created_at",
+        ]
+        read_only_fields = [
+            "state",
+            "quantity_held",
+            "quantity_fulfilled",
+            "published_at",
+            "created_at",
+        ]
+        extra_kwargs = {
+            "description": {"max_length": MAX_TEXT},
+            "pickup_notes": {"max_length": MAX_TEXT},
+        }
+
+    def get_category_name(self, obj: Listing) -> str:
+        return obj.category.name
+
+    def get_region_name(self, obj: Listing) -> str:
+        return obj.region.name
+
+    def get_district_name(self, obj: Listing) -> str | None:
+        return _viewer(self.context).district_name(obj.region)
+
+    def get_donor(self, obj: Listing) -> str | None:
+        return obj.donor.name if obj.donor_id else None
+
+    def get_points_per_unit(self, obj: Listing) -> int:
+        return points_per_unit(obj)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None:
+            fixed = {
+                name: [_("This cannot change once the listing exists.")]
+                for name, attr in (("region", "region"), ("donor_id", "donor"))
+                if attr in attrs
+            }
+            if fixed:
+                raise serializers.ValidationError(fixed)
+        return attrs
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+
+
+#: The services name the model's field; the API calls it by its unit.
+LISTING_FIELD_NAMES = {"value_per_unit": "value_per_unit_krw"}
+
+
+class ListingViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
+    """Listings. Everyone sees published, reserved and completed ones; a
+    coordinator also sees every state of the listings of their regions.
+    `search` matches title and description. Coordinators create drafts, edit
+    them while they are drafts, publish and withdraw them."""
+
+    serializer_class = ListingSerializer
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    lookup_value_regex = ID_PATTERN
+    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filterset_class = ListingFilter
+    search_fields = ["title", "description"]
+
+    def get_queryset(self) -> QuerySet[Listing]:
+        return visible_listings(self.request.user)
+
+    def _answer(self, listing: Listing, status_code: int = status.HTTP_200_OK) -> Response:
+        listing = visible_listings(self.request.user).get(pk=listing.pk)
+        return Response(self.get_serializer(listing).data, status=status_code)
+
+    @extend_schema(responses={201: ListingSerializer})
+    def create(self, request: Request) -> Response:
+        """Draft a listing for a region you coordinate, or an in-kind gift of a donor
+        you represent (a coordinator of the region then publishes it)."""
+        if not (
+            regions_for(request.user, Role.COORDINATOR).exists()
+            or donors_represented(request.user).exists()
+        ):
+            raise NotAllowed(_("Only a coordinator of this region may list resources here."))
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        with _api_field_names(LISTING_FIELD_NAMES):
+            listing = listing_create(
+                by=request.user,
+                region=fields.pop("region"),
+                donor=fields.pop("donor", None),
+                **fields,
+            )
+        return self._answer(listing, status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Change the terms of a draft (409 `illegal_transition` once published)."""
+        listing = self.get_object()
+        serializer = self.get_serializer(listing, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        with _api_field_names(LISTING_FIELD_NAMES):
+            listing = listing_update(listing=listing, by=request.user, **serializer.validated_data)
+        return self._answer(listing)
+
+    @extend_schema(request=None, responses=ListingSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request: Request, pk: str | None = None) -> Response:
+        """Open a draft for claims."""
+        listing = listing_publish(listing=self.get_object(), by=request.user)
+        return self._answer(listing)
+
+    @extend_schema(request=WithdrawSerializer, responses=ListingSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str | None = None) -> Response:
+        """Take back a draft or a published listing that no active claim holds."""
+        body = WithdrawSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        listing = listing_withdraw(
+            listing=self.get_object(),
+            by=request.user,
+            reason=body.validated_data.get("reason", ""),
+        )
+        return self._answer(listing)
+
+
+# --- households -----------------------------------------------------------------------
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = FollowUp
+        fields = ["id", "due_on", "recorded_at", "recorded_by", "note"]
+
+
+class HouseholdSerializer(serializers.ModelSerializer):
+    dong = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    dong_name = serializers.SerializerMethodField()
+    district_name = serializers.SerializerMethodField()
+    needs = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    case_manager = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    follow_ups = FollowUpSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Household
+        fields = [
+            "id",
+            "code",
+            "dong",
+            "dong_name",
+            "district_name",
+            "size",
+            "needs",
+            "case_manager",
+            "status",
+            "notes",
+            "created_at",
+            "closed_at",
+            "follow_ups",
+        ]
+
+    def get_dong_name(self, obj: Household) -> str:
+        return obj.dong.name
+
+    def get_district_name(self, obj: Household) -> str | None:
+        return _viewer(self.context).district_name(obj.dong)
+
+
+class HouseholdUpdateSerializer(serializers.Serializer):
+    size = serializers.IntegerField(min_value=1, max_value=20, required=False)
+    needs = serializers.SlugRelatedField(
+        slug_field="code", queryset=Category.objects.all(), many=True, required=False
+    )
+    notes = serializers.CharField(
+        max_length=MAX_TEXT,
+        required=False,
+        allow_blank=True,
+        help_text=_("Never write names, resident registration numbers or phone numbers."),
+    )
+
+
+class HouseholdCreateSerializer(HouseholdUpdateSerializer):
+    dong = serializers.SlugRelatedField(
+        slug_field="code", queryset=Region.objects.all(), help_text=_("Code of the dong")
+    )
+    size = serializers.IntegerField(min_value=1, max_value=20)
+
+
+class FollowUpRecordSerializer(serializers.Serializer):
+    follow_up = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text=_("Id of one of this household's follow-ups")
+    )
+    note = serializers.CharField(max_length=MAX_TEXT)
+
+
+class HouseholdViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
+    """Households of the regions where you are a case manager (code and notes
+    included). Anyone else sees an empty list and 404 for every household."""
+
+    serializer_class = HouseholdSerializer
+    lookup_value_regex = ID_PATTERN
+    filterset_class = HouseholdFilter
+    search_fields = ["code"]
+    ordering_fields = ["created_at", "size"]
+
+    def get_queryset(self) -> QuerySet[Household]:
+        return households_visible_to(self.request.user).prefetch_related(
+            "needs", Prefetch("follow_ups", FollowUp.objects.select_related("recorded_by"))
+        )
+
+    def _answer(self, household: Household, status_code: int = status.HTTP_200_OK) -> Response:
+        household = self.get_queryset().get(pk=household.pk)
+        return Response(self.get_serializer(household).data, status=status_code)
+
+    @extend_schema(request=HouseholdCreateSerializer, responses={201: HouseholdSerializer})
+    def create(self, request: Request) -> Response:
+        """Register a household of a dong where you are a case manager."""
+        _require_role(
+            request.user,
+            Role.CASE_MANAGER,
+            _("Only a case manager of this dong may register its households."),
+        )
+        serializer = HouseholdCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        household = household_create(
+            by=request.user,
+            dong=data["dong"],
+            size=data["size"],
+            needs=data.get("needs", ()),
+            notes=data.get("notes", ""),
+        )
+        return self._answer(household, status.HTTP_201_CREATED)
+
+    @extend_schema(request=HouseholdUpdateSerializer, responses=HouseholdSerializer)
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Change size, needs or notes."""
+        household = self.get_object()
+        serializer = HouseholdUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        household = household_update(
+            household=household, by=request.user, **serializer.validated_data
+        )
+        return self._answer(household)
+
+    @extend_schema(request=None, responses=HouseholdSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str | None = None) -> Response:
+        """Close the case; the follow-ups are scheduled (3 and 6 months by default)."""
+        return self._answer(household_close(household=self.get_object(), by=request.user))
+
+    @extend_schema(request=FollowUpRecordSerializer, responses=HouseholdSerializer)
+    @action(detail=True, methods=["post"], url_path="record-follow-up")
+    def record_follow_up(self, request: Request, pk: str | None = None) -> Response:
+        """Record what one of the household's follow-ups found."""
+        household = self.get_object()
+        body = FollowUpRecordSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        follow_up = household.follow_ups.filter(pk=body.validated_data["follow_up"]).first()
+        if follow_up is None:
+            raise serializers.ValidationError(
+                {"follow_up": [_("This household has no such follow-up.")]}
+            )
+        follow_up_record(follow_up=follow_up, by=request.user, note=body.validated_data["note"])
+        return self._answer(household)
+
+
+# --- claims ---------------------------------------------------------------------------
+
+
+class ClaimHouseholdSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    listing = serializers.PrimaryKeyRelatedField(read_only=True)
+    listing_title = serializers.CharField(source="listing.title", read_only=True)
+    listing_region = serializers.CharField(source="listing.region.code", read_only=True)
+    household = serializers.SerializerMethodField(
+        help_text=_("Only for case managers of the household's region; empty for everyone else")
+    )
+    household_district = serializers.SerializerMethodField(
+        help_text=_("The district the household lives in")
+    )
+    claimant_region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    provider_region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Claim
+        fields = [
+            "id",
+            "state",
+            "listing",
+            "listing_title",
+            "listing_region",
+            "household",
+            "household_district",
+            "quantity",
+            "quantity_received",
+            "points_per_unit",
+            "cost_points",
+            "is_exchange",
+            "claimant_region",
+            "provider_region",
+            "justification",
+            "duplicate_flag",
+            "requested_by",
+            "requested_at",
+            "approve_by",
+            "approved_at",
+            "fulfil_by",
+            "closed_at",
+            "decided_by",
+            "decision_reason",
+        ]
+
+    @extend_schema_field(ClaimHouseholdSerializer(allow_null=True))
+    def get_household(self, obj: Claim) -> dict[str, Any] | None:
+        if not _viewer(self.context).sees_household(obj.household):
+            return None
+        return {"id": obj.household_id, "code": obj.household.code}
+
+    def get_household_district(self, obj: Claim) -> str | None:
+        return _viewer(self.context).district_name(obj.household.dong)
+
+
+class ClaimCreateSerializer(serializers.Serializer):
+    listing = StrictPrimaryKeyRelatedField(queryset=Listing.objects.all())
+    household = StrictPrimaryKeyRelatedField(
+        queryset=Household.objects.none(), help_text=_("Id of a household in your regions")
+    )
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
+    justification = serializers.CharField(
+        max_length=MAX_TEXT,
+        required=False,
+        allow_blank=True,
+        help_text=_("Required when the household had this category in the duplicate window"),
+    )
+
+    def __init__(self, *args: Any, user=None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A household the user may not claim for is "not found", never "forbidden":
+        # its existence is not theirs to learn.
+        self.fields["household"].queryset = households_visible_to(user)
+
+
+class ClaimDecisionSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=MAX_TEXT)
+
+
+class FulfilSerializer(serializers.Serializer):
+    quantity_received = serializers.IntegerField(
+        min_value=0,
+        max_value=MAX_QUANTITY,
+        help_text=_("Units (for volunteering: hours) actually received, at most the claimed"),
+    )
+
+
+class ClaimViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
+    """Claims for households you manage or on listings you coordinate. A claim
+    past its deadline is expired before it is shown or acted on."""
+
+    serializer_class = ClaimSerializer
+    lookup_value_regex = ID_PATTERN
+    filterset_class = ClaimFilter
+    ordering_fields = ["requested_at", "state"]
+
+    def get_queryset(self) -> QuerySet[Claim]:
+        return claims_visible_to(self.request.user).select_related("requested_by", "decided_by")
+
+    def _answer(self, claim: Claim, status_code: int = status.HTTP_200_OK) -> Response:
+        claim = self.get_queryset().get(pk=claim.pk)
+        return Response(self.get_serializer(claim).data, status=status_code)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        claims = self.filter_queryset(self.get_queryset())
+        claim_expire_overdue(claims=claims)
+        page = self.paginate_queryset(claims)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        claim_expire_overdue(claims=self.get_queryset().filter(pk=kwargs["pk"]))
+        return Response(self.get_serializer(self.get_object()).data)
+
+    @extend_schema(
+        request=ClaimCreateSerializer,
+        responses={201: ClaimSerializer},
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description=_(
+                    "Repeating a request with the same key returns the first claim; "
+                    "the same key with a different request is 409 idempotency_conflict."
+                ),
+            )
+        ],
+    )
+    def create(self, request: Request) -> Response:
+        """Claim part of a listing for a household of your regions."""
+        _require_role(
+            request.user,
+            Role.CASE_MANAGER,
+            _("You can claim only for households in your own regions."),
+        )
+        key = idempotency_key(request)
+        serializer = ClaimCreateSerializer(data=request.data, user=request.user)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        claim = claim_request(
+            by=request.user,
+            listing=data["listing"],
+            household=data["household"],
+            quantity=data["quantity"],
+            justification=data.get("justification", ""),
+            idempotency_key=key,
+        )
+        return self._answer(claim, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ClaimDecisionSerializer, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        """A coordinator of the listing's region agrees to hand it over."""
+        body = ClaimDecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        claim = claim_approve(
+            claim=self.get_object(), by=request.user, reason=body.validated_data.get("reason", "")
+        )
+        return self._answer(claim)
+
+    @extend_schema(request=ReasonSerializer, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        """A coordinator of the listing's region declines; the held points return."""
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        claim = claim_reject(
+            claim=self.get_object(), by=request.user, reason=body.validated_data["reason"]
+        )
+        return self._answer(claim)
+
+    @extend_schema(request=ReasonSerializer, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Either side calls a requested or approved claim off; the held points return."""
+        body = ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        claim = claim_cancel(
+            claim=self.get_object(), by=request.user, reason=body.validated_data["reason"]
+        )
+        return self._answer(claim)
+
+    @extend_schema(request=FulfilSerializer, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"])
+    def fulfil(self, request: Request, pk: str | None = None) -> Response:
+        """The case manager confirms what was received; that part is paid."""
+        body = FulfilSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        claim = claim_fulfil(
+            claim=self.get_object(),
+            by=request.user,
+            quantity_received=body.validated_data["quantity_received"],
+        )
+        return self._answer(claim)

@@ -1,0 +1,854 @@
+"""The marketplace pages: the public catalogue and listing pages, the
+coordinator's listing forms, claims and their decisions, households and
+follow-ups, a region's wallet statement and the review of repeated services.
+
+The catalogue and the listing pages are public; everything else needs a
+login, and a user without the role gets 403. Every action posts to its own
+URL and calls one service; htmx gets the updated fragment back, a plain form
+post a redirect. A service's refusal (DomainError) is shown next to the field
+it concerns, or at the top of the form, with its HTTP status.
+
+Household codes and notes appear only to case managers of the household's
+region; everyone else sees "a household in <district>".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import cached_property, wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_fsm import ConcurrentTransition
+from django_htmx.http import HttpResponseClientRedirect
+
+from config.exceptions import DomainError, NotAllowed
+from donors.exceptions import NotMatched
+from ledger.exceptions import IdempotencyConflict, InsufficientPoints
+from ledger.models import Account, Purpose
+from ledger.selectors import account_statement
+from ledger.views import kind_label
+from marketplace import stats
+from marketplace.exceptions import (
+    DuplicateService,
+    IllegalTransition,
+    InsufficientQuantity,
+    ListingNotPublished,
+)
+from marketplace.forms import (
+    CatalogueFilterForm,
+    ClaimForm,
+    FollowUpForm,
+    FulfilForm,
+    HouseholdForm,
+    ListingForm,
+    ReasonForm,
+)
+from marketplace.models import (
+    Claim,
+    ClaimState,
+    FollowUp,
+    Household,
+    HouseholdStatus,
+    Listing,
+    ListingState,
+)
+from marketplace.selectors import (
+    catalogue,
+    claims_visible_to,
+    households_visible_to,
+    points_per_unit,
+    value_per_unit_krw,
+)
+from marketplace.services import (
+    claim_approve,
+    claim_cancel,
+    claim_expire_overdue,
+    claim_fulfil,
+    claim_reject,
+    claim_request,
+    follow_up_record,
+    household_close,
+    household_create,
+    household_update,
+    listing_create,
+    listing_publish,
+    listing_update,
+    listing_withdraw,
+)
+from people.models import Role
+from people.permissions import active_memberships, is_finance, may_act, regions_for
+from regions.models import Level, Region
+from regions.selectors import exchange_region
+
+PER_PAGE = 20
+ENTRIES_PER_PAGE = 50
+CLAIM_ACTIONS = ("approve", "reject", "cancel", "fulfil")
+LISTING_ACTIONS = ("publish", "withdraw")
+#: Listings anyone may open; the others only the region's coordinators and
+#: the people with a claim on them.
+PUBLIC_LISTING_STATES = (ListingState.PUBLISHED, ListingState.RESERVED, ListingState.COMPLETED)
+
+
+# --- helpers shared by the pages ---------------------------------------------------------
+
+
+def wants_fragment(request: HttpRequest) -> bool:
+    # A history restore asks for the whole page even though it comes from htmx.
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def has_role(user: Any, role: str) -> bool:
+    return active_memberships(user).filter(role=role).exists()
+
+
+def role_required(*roles: str, finance: bool = False) -> Callable:
+    """Signed-out people go to the login page; signed-in people holding none of
+    `roles` (nor finance, when `finance`) get 403."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        @login_required
+        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            allowed = active_memberships(user).filter(role__in=roles).exists()
+            if not allowed and not (finance and is_finance(user)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return guarded
+
+    return decorate
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def attach_error(form: Any, error: DomainError, field: str | None = None) -> None:
+    """Show a service's refusal in the form: the messages it gives per field next
+    to those fields, and its main message next to `field` (or at the top)."""
+    message = error.message
+    if isinstance(error, IdempotencyConflict):
+        message = _("This form was already sent with other values. Reload the page and try again.")
+    placed = False
+    per_field = error.extra.get("fields")
+    if isinstance(per_field, dict):
+        for name, texts in per_field.items():
+            if name in form.fields:
+                for text in texts:
+                    form.add_error(name, str(text))
+                placed = True
+    if field in form.fields or not placed:
+        form.add_error(field if field in form.fields else None, message)
+
+
+class Viewer:
+    """What the signed-in (or anonymous) user may see, worked out once per request."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+
+    @cached_property
+    def case_region_ids(self) -> set[int]:
+        return set(regions_for(self.user, Role.CASE_MANAGER).values_list("pk", flat=True))
+
+    @cached_property
+    def districts(self) -> dict[str, Region]:
+        return {r.code: r for r in Region.objects.filter(level=Level.DISTRICT)}
+
+    def sees_household(self, household: Household) -> bool:
+        return household.dong_id in self.case_region_ids
+
+    def district_of(self, region: Region) -> Region | None:
+        codes = region.ancestor_codes
+        return self.districts.get(codes[1]) if len(codes) > 1 else None
+
+
+def _match_state(claim: Claim) -> str | None:
+    try:
+        return claim.match.state
+    except ObjectDoesNotExist:
+        return None
+
+
+def claim_queryset() -> QuerySet[Claim]:
+    return Claim.objects.select_related(
+        "listing__region", "listing__category", "household__dong", "match"
+    )
+
+
+def decorate_claims(
+    claims: Iterable[Claim], viewer: Viewer, *, anonymous: bool = False
+) -> list[Claim]:
+    """Mark each claim with what this user may see of its household and which
+    actions they may take. The permission of a transition depends only on the
+    claim's state and its two regions, so it is asked once per combination."""
+    allowed: dict[tuple[str, int, int], set[str]] = {}
+    rows = []
+    for claim in claims:
+        key = (claim.state, claim.household.dong_id, claim.listing.region_id)
+        if key not in allowed:
+            names = {t.name for t in claim.get_available_user_state_transitions(viewer.user)}
+            allowed[key] = names & set(CLAIM_ACTIONS)
+        actions = set(allowed[key])
+        claim.waiting_for_match = bool(
+            claim.state == ClaimState.REQUESTED
+            and claim.is_exchange
+            and claim.cost_points
+            and _match_state(claim) != "committed"
+        )
+        if claim.waiting_for_match:
+            actions.discard("approve")
+        claim.actions = actions
+        claim.household_visible = not anonymous and viewer.sees_household(claim.household)
+        claim.household_district = viewer.district_of(claim.household.dong)
+        rows.append(claim)
+    return rows
+
+
+def listing_actions(listings: Iterable[Listing], user: Any) -> None:
+    """Set `actions` on each listing: the publish/withdraw buttons this user may press."""
+    allowed: dict[tuple[str, int, bool], set[str]] = {}
+    for listing in listings:
+        key = (listing.state, listing.region_id, listing.quantity_held == 0)
+        if key not in allowed:
+            names = {t.name for t in listing.get_available_user_state_transitions(user)}
+            allowed[key] = names & set(LISTING_ACTIONS)
+        listing.actions = allowed[key]
+
+
+# --- the public catalogue ------------------------------------------------------------------
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def catalogue_view(request: HttpRequest) -> HttpResponse:
+    form = CatalogueFilterForm(request.GET or None)
+    filters = form.filters()
+    listings = catalogue(**filters)
+    page = Paginator(listings, PER_PAGE).get_page(request.GET.get("page"))
+    viewer = Viewer(request.user)
+    for listing in page.object_list:
+        listing.points = points_per_unit(listing)
+        listing.district = viewer.district_of(listing.region)
+    context = {"form": form, "page": page, "district": filters["district"]}
+    if wants_fragment(request):
+        # The dong list follows the district: it is sent again only when the
+        # district changed, so the select the user is using is not replaced.
+        district = form.data.get("district", "")
+        context["dongs_stale"] = form.data.get("dongs_for", "") != district
+        return render(request, "marketplace/partials/catalogue_results.html", context)
+    context.update(
+        {
+            "listings_available": stats.listings_available(),
+            "points_this_month": stats.points_exchanged_in_month(),
+            "city": Region.objects.filter(level=Level.CITY).order_by("code").first(),
+        }
+    )
+    return render(request, "marketplace/catalogue.html", context)
+
+
+# --- a listing -----------------------------------------------------------------------------
+
+
+def _listing(pk: int) -> Listing:
+    return get_object_or_404(
+        Listing.objects.select_related("region", "category", "category__parent", "donor"), pk=pk
+    )
+
+
+def _may_open(listing: Listing, user: Any, is_coordinator: bool) -> bool:
+    if listing.state in PUBLIC_LISTING_STATES or is_coordinator:
+        return True
+    return claims_visible_to(user).filter(listing=listing).exists()
+
+
+def _render_listing(
+    request: HttpRequest,
+    listing: Listing,
+    *,
+    claim_form: ClaimForm | None = None,
+    edit_form: ListingForm | None = None,
+    manage_form: ReasonForm | None = None,
+    notice: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    user = request.user
+    viewer = Viewer(user)
+    is_coordinator = may_act(user, Role.COORDINATOR, listing.region)
+    if not _may_open(listing, user, is_coordinator):
+        raise Http404
+    listing_actions([listing], user)
+    is_case_manager = user.is_authenticated and has_role(user, Role.CASE_MANAGER)
+    households = None
+    if is_case_manager:
+        households = households_visible_to(user).filter(status=HouseholdStatus.ACTIVE)
+        if claim_form is None:
+            claim_form = ClaimForm(households=households, initial={"quantity": 1})
+    claims: list[Claim] = []
+    if user.is_authenticated:
+        shown = claim_queryset().filter(pk__in=claims_visible_to(user).filter(listing=listing))
+        claims = decorate_claims(shown.order_by("-requested_at", "-pk")[:50], viewer)
+    if is_coordinator and listing.state == ListingState.DRAFT and edit_form is None:
+        edit_form = ListingForm(initial=ListingForm.initial_from(listing))
+    context = {
+        "listing": listing,
+        "district": viewer.district_of(listing.region),
+        "points": points_per_unit(listing),
+        "krw": value_per_unit_krw(listing),
+        "is_coordinator": is_coordinator,
+        "is_case_manager": is_case_manager,
+        "claim_form": claim_form,
+        "has_households": households is not None and households.exists(),
+        "edit_form": edit_form if is_coordinator and listing.state == ListingState.DRAFT else None,
+        "manage_form": manage_form or ReasonForm(),
+        "claims": claims,
+        "notice": notice,
+        "here": reverse("marketplace:listing", args=[listing.pk]),
+    }
+    template = (
+        "marketplace/partials/listing_panel.html"
+        if wants_fragment(request)
+        else "marketplace/listing_detail.html"
+    )
+    return render(request, template, context, status=status)
+
+
+def _expire_claims_of(listing_pk: int) -> None:
+    # Shown quantities count held units; a claim past its deadline must not hold any.
+    claim_expire_overdue(claims=Claim.objects.filter(listing_id=listing_pk))
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _expire_claims_of(pk)
+    return _render_listing(request, _listing(pk))
+
+
+def _after_listing_change(request: HttpRequest, listing: Listing, notice: str) -> HttpResponse:
+    if wants_fragment(request):
+        return _render_listing(request, _listing(listing.pk), notice=notice)
+    messages.success(request, notice)
+    return redirect("marketplace:listing", pk=listing.pk)
+
+
+@require_POST
+@login_required
+@vary_on_headers("HX-Request")
+def listing_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = _listing(pk)
+    if not has_role(request.user, Role.CASE_MANAGER):
+        raise PermissionDenied
+    households = households_visible_to(request.user).filter(status=HouseholdStatus.ACTIVE)
+    form = ClaimForm(request.POST, households=households)
+    if not form.is_valid():
+        return _render_listing(request, listing, claim_form=form, status=422)
+    data = form.cleaned_data
+    try:
+        claim = claim_request(
+            by=request.user,
+            listing=listing,
+            household=data["household"],
+            quantity=data["quantity"],
+            justification=data["justification"],
+            idempotency_key=data["idempotency_key"] or None,
+        )
+    except DomainError as error:
+        _claim_error(form, error)
+        return _render_listing(request, _listing(pk), claim_form=form, status=error.http_status)
+    notice = _("Claim #%(number)s sent; the coordinator of %(region)s decides on it.") % {
+        "number": claim.pk,
+        "region": listing.region.name,
+    }
+    return _after_listing_change(request, listing, notice)
+
+
+def _claim_error(form: ClaimForm, error: DomainError) -> None:
+    if isinstance(error, InsufficientPoints):
+        form.add_error(
+            "quantity",
+            _(
+                "Your region's wallet is %(shortfall)s points short for this claim. "
+                "Claim fewer units or ask finance for a grant."
+            )
+            % {"shortfall": f"{error.shortfall:,}"},
+        )
+        form.shortfall = error.shortfall
+    elif isinstance(error, DuplicateService):
+        form.show_justification = True
+        attach_error(form, error, "justification")
+    elif isinstance(error, InsufficientQuantity):
+        attach_error(form, error, "quantity")
+    elif isinstance(error, NotAllowed | IllegalTransition):
+        attach_error(form, error, "household")
+    elif isinstance(error, ListingNotPublished):
+        attach_error(form, error)
+    else:
+        attach_error(form, error)
+
+
+@require_POST
+@login_required
+@vary_on_headers("HX-Request")
+def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    listing = _listing(pk)
+    if not may_act(request.user, Role.COORDINATOR, listing.region):
+        raise PermissionDenied
+    form = ListingForm(request.POST)
+    if not form.is_valid():
+        return _render_listing(request, listing, edit_form=form, status=422)
+    try:
+        listing = listing_update(listing=listing, by=request.user, **form.service_fields())
+    except DomainError as error:
+        attach_error(form, error)
+        return _render_listing(request, _listing(pk), edit_form=form, status=error.http_status)
+    return _after_listing_change(request, listing, _("The draft is saved."))
+
+
+@require_POST
+@login_required
+@vary_on_headers("HX-Request")
+def listing_transition(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    listing = _listing(pk)
+    if not may_act(request.user, Role.COORDINATOR, listing.region):
+        raise PermissionDenied
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _render_listing(request, listing, manage_form=form, status=422)
+    try:
+        if action == "publish":
+            listing = listing_publish(listing=listing, by=request.user)
+            notice = _("The listing is published in the catalogue.")
+        else:
+            listing = listing_withdraw(
+                listing=listing, by=request.user, reason=form.cleaned_data["reason"]
+            )
+            notice = _("The listing is withdrawn.")
+    except DomainError as error:
+        attach_error(form, error)
+        return _render_listing(request, _listing(pk), manage_form=form, status=error.http_status)
+    return _after_listing_change(request, listing, notice)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.COORDINATOR)
+@vary_on_headers("HX-Request")
+def listing_new(request: HttpRequest) -> HttpResponse:
+    regions = regions_for(request.user, Role.COORDINATOR)
+    form = ListingForm(request.POST or None, regions=regions)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                listing = listing_create(
+                    by=request.user,
+                    region=form.cleaned_data["region"],
+                    **form.service_fields(),
+                )
+            except DomainError as error:
+                attach_error(form, error)
+                status = error.http_status
+            else:
+                messages.success(
+                    request, _("Draft saved. Check it, then publish it to the catalogue.")
+                )
+                url = reverse("marketplace:listing", args=[listing.pk])
+                if wants_fragment(request):
+                    return HttpResponseClientRedirect(url)
+                return redirect(url)
+        else:
+            status = 422
+    template = (
+        "marketplace/partials/listing_form.html"
+        if wants_fragment(request)
+        else "marketplace/listing_new.html"
+    )
+    return render(request, template, {"form": form}, status=status)
+
+
+# --- claims --------------------------------------------------------------------------------
+
+
+def render_claim(
+    request: HttpRequest,
+    claim: Claim,
+    *,
+    error: str = "",
+    notice: str = "",
+    status: int = 200,
+    fulfil_form: FulfilForm | None = None,
+) -> HttpResponse:
+    claim = claim_queryset().get(pk=claim.pk)
+    [claim] = decorate_claims([claim], Viewer(request.user))
+    context = {
+        "claim": claim,
+        "claim_error": error,
+        "claim_notice": notice,
+        "fulfil_form": fulfil_form,
+        "here": safe_next(request, reverse("dashboard")),
+    }
+    template = (
+        "marketplace/partials/claim.html" if wants_fragment(request) else "marketplace/claim.html"
+    )
+    response = render(request, template, context, status=status)
+    if status == 200 and wants_fragment(request):
+        # Balances and quantities shown elsewhere on the page have changed.
+        response["HX-Trigger"] = "claims-changed"
+    return response
+
+
+@require_POST
+@login_required
+@vary_on_headers("HX-Request")
+def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    claim = get_object_or_404(claim_queryset(), pk=pk)
+    form: ReasonForm | FulfilForm = (
+        FulfilForm(request.POST) if action == "fulfil" else ReasonForm(request.POST)
+    )
+    if not form.is_valid():
+        message = " ".join(e for errors in form.errors.values() for e in errors)
+        return render_claim(
+            request,
+            claim,
+            error=message,
+            status=422,
+            fulfil_form=form if action == "fulfil" else None,
+        )
+    data = form.cleaned_data
+    try:
+        if action == "approve":
+            claim_approve(claim=claim, by=request.user, reason=data["reason"])
+            notice = _("Approved. The case manager confirms receipt once it is handed over.")
+        elif action == "reject":
+            claim_reject(claim=claim, by=request.user, reason=data["reason"])
+            notice = _("Rejected. Any points held return to the claiming region.")
+        elif action == "cancel":
+            claim_cancel(claim=claim, by=request.user, reason=data["reason"])
+            notice = _("Cancelled. Any points held return to the claiming region.")
+        else:
+            claim_fulfil(claim=claim, by=request.user, quantity_received=data["quantity_received"])
+            notice = _("Receipt confirmed; the points for what was received are paid.")
+    except NotMatched as error:
+        return render_claim(request, claim, error=error.message, status=error.http_status)
+    except ConcurrentTransition:
+        return render_claim(
+            request,
+            claim,
+            error=_("Someone changed this claim at the same moment. Look at it again."),
+            status=409,
+        )
+    except DomainError as error:
+        message = error.message
+        per_field = error.extra.get("fields")
+        if isinstance(per_field, dict) and per_field.get("quantity_received"):
+            message = " ".join(str(m) for m in per_field["quantity_received"])
+        return render_claim(
+            request,
+            claim,
+            error=message,
+            status=error.http_status,
+            fulfil_form=form if action == "fulfil" else None,
+        )
+    if wants_fragment(request):
+        return render_claim(request, claim, notice=notice)
+    messages.success(request, notice)
+    return redirect(safe_next(request, reverse("dashboard")))
+
+
+# --- households ----------------------------------------------------------------------------
+
+
+def _household(request: HttpRequest, pk: int) -> Household:
+    household = get_object_or_404(Household.objects.select_related("dong"), pk=pk)
+    if not Viewer(request.user).sees_household(household):
+        raise PermissionDenied
+    return household
+
+
+@require_GET
+@role_required(Role.CASE_MANAGER)
+@vary_on_headers("HX-Request")
+def household_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    households = (
+        households_visible_to(request.user)
+        .prefetch_related("needs")
+        .annotate(claim_count=Count("claims"))
+        .order_by("status", "-created_at", "-pk")
+    )
+    if status in HouseholdStatus.values:
+        households = households.filter(status=status)
+    page = Paginator(households, PER_PAGE).get_page(request.GET.get("page"))
+    context = {"page": page, "status": status, "statuses": HouseholdStatus.choices}
+    if wants_fragment(request):
+        return render(request, "marketplace/partials/household_results.html", context)
+    return render(request, "marketplace/households.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(Role.CASE_MANAGER)
+@vary_on_headers("HX-Request")
+def household_new(request: HttpRequest) -> HttpResponse:
+    dongs = regions_for(request.user, Role.CASE_MANAGER)
+    form = HouseholdForm(request.POST or None, dongs=dongs)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                household = household_create(
+                    by=request.user,
+                    dong=data["dong"],
+                    size=data["size"],
+                    needs=data["needs"],
+                    notes=data["notes"],
+                )
+            except DomainError as error:
+                attach_error(form, error)
+                status = error.http_status
+            else:
+                messages.success(
+                    request, _("Household %(code)s registered.") % {"code": household.code}
+                )
+                url = reverse("marketplace:household", args=[household.pk])
+                if wants_fragment(request):
+                    return HttpResponseClientRedirect(url)
+                return redirect(url)
+        else:
+            status = 422
+    template = (
+        "marketplace/partials/household_form.html"
+        if wants_fragment(request)
+        else "marketplace/household_new.html"
+    )
+    return render(request, template, {"form": form}, status=status)
+
+
+def _render_household(
+    request: HttpRequest,
+    household: Household,
+    *,
+    form: HouseholdForm | None = None,
+    follow_up_forms: dict[int, FollowUpForm] | None = None,
+    error: str = "",
+    notice: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    household = (
+        Household.objects.select_related("dong").prefetch_related("needs").get(pk=household.pk)
+    )
+    if form is None:
+        form = HouseholdForm(
+            initial={
+                "size": household.size,
+                "needs": [c.code for c in household.needs.all()],
+                "notes": household.notes,
+            }
+        )
+    follow_up_forms = follow_up_forms or {}
+    follow_ups = list(household.follow_ups.select_related("recorded_by"))
+    for follow_up in follow_ups:
+        follow_up.form = follow_up_forms.get(follow_up.pk) or FollowUpForm(
+            prefix=f"fu{follow_up.pk}"
+        )
+    shown = claim_queryset().filter(household=household)
+    claim_expire_overdue(claims=shown)
+    claims = decorate_claims(shown.order_by("-requested_at", "-pk")[:50], Viewer(request.user))
+    context = {
+        "household": household,
+        "form": form,
+        "follow_ups": follow_ups,
+        "claims": claims,
+        "error": error,
+        "notice": notice,
+        "here": reverse("marketplace:household", args=[household.pk]),
+    }
+    template = (
+        "marketplace/partials/household_panel.html"
+        if wants_fragment(request)
+        else "marketplace/household_detail.html"
+    )
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@role_required(Role.CASE_MANAGER)
+@vary_on_headers("HX-Request")
+def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_household(request, _household(request, pk))
+
+
+def _after_household_change(
+    request: HttpRequest, household: Household, notice: str
+) -> HttpResponse:
+    if wants_fragment(request):
+        return _render_household(request, household, notice=notice)
+    messages.success(request, notice)
+    return redirect("marketplace:household", pk=household.pk)
+
+
+@require_POST
+@role_required(Role.CASE_MANAGER)
+@vary_on_headers("HX-Request")
+def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    household = _household(request, pk)
+    form = HouseholdForm(request.POST)
+    if not form.is_valid():
+        return _render_household(request, household, form=form, status=422)
+    data = form.cleaned_data
+    try:
+        household_update(
+            household=household,
+            by=request.user,
+            size=data["size"],
+            needs=data["needs"],
+            notes=data["notes"],
+        )
+    except DomainError as error:
+        attach_error(form, error)
+        return _render_household(request, household, form=form, status=error.http_status)
+    return _after_household_change(request, household, _("The household record is saved."))
+
+
+@require_POST
+@role_required(Role.CASE_MANAGER)
+@vary_on_headers("HX-Request")
+def household_close_view(request: HttpRequest, pk: int) -> HttpResponse:
+    household = _household(request, pk)
+    try:
+        household_close(household=household, by=request.user)
+    except DomainError as error:
+        return _render_household(request, household, error=error.message, status=error.http_status)
+    return _after_household_change(
+        request, household, _("The case is closed; follow-ups are scheduled.")
+    )
+
+
+@require_POST
+@role_required(Role.CASE_MANAGER)
+@vary_on_headers("HX-Request")
+def follow_up_record_view(request: HttpRequest, pk: int) -> HttpResponse:
+    follow_up = get_object_or_404(
+        FollowUp.objects.select_related("household__dong", "recorded_by"), pk=pk
+    )
+    if not Viewer(request.user).sees_household(follow_up.household):
+        raise PermissionDenied
+    form = FollowUpForm(request.POST, prefix=f"fu{follow_up.pk}")
+    status, notice = 200, ""
+    if not form.is_valid():
+        status = 422
+    else:
+        try:
+            follow_up = follow_up_record(
+                follow_up=follow_up, by=request.user, note=form.cleaned_data["note"]
+            )
+        except DomainError as error:
+            attach_error(form, error)
+            status = error.http_status
+        else:
+            notice = _("Follow-up recorded.")
+            if not wants_fragment(request):
+                messages.success(request, notice)
+                return redirect(safe_next(request, reverse("dashboard")))
+    follow_up.form = form if status != 200 else None
+    context = {
+        "follow_up": follow_up,
+        "follow_up_notice": notice,
+        "here": safe_next(request, ""),
+    }
+    template = (
+        "marketplace/partials/follow_up.html"
+        if wants_fragment(request)
+        else "marketplace/follow_up.html"
+    )
+    return render(request, template, context, status=status)
+
+
+# --- the wallet statement ------------------------------------------------------------------
+
+
+#: Transaction kinds the marketplace and donors post, beside the ledger's own.
+MARKET_KIND_LABELS = {
+    "claim_award": gettext_lazy("Points for a claim received"),
+    "pledge_confirm": gettext_lazy("Pledge confirmed"),
+    "pledge_return": gettext_lazy("Pledge returned"),
+}
+
+
+def entry_kind_label(kind: str) -> str:
+    return str(MARKET_KIND_LABELS[kind]) if kind in MARKET_KIND_LABELS else kind_label(kind)
+
+
+def may_see_wallet(user: Any, region: Region) -> bool:
+    """Finance, and coordinators and case managers whose post trades through `region`."""
+    if is_finance(user):
+        return True
+    return any(exchange_region(m.region) == region for m in active_memberships(user))
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def wallet_statement(request: HttpRequest, code: str) -> HttpResponse:
+    region = get_object_or_404(Region, code=code)
+    if exchange_region(region) != region:
+        raise Http404
+    if not may_see_wallet(request.user, region):
+        raise PermissionDenied
+    # A wallet opens with its first posting; until then there is nothing to show.
+    account = Account.objects.filter(region=region, purpose=Purpose.WALLET).first()
+    page, rows, balance = None, [], 0
+    if account is not None:
+        statement = account_statement(account)
+        balance = statement.closing
+        # Newest first; each row still carries its own running balance.
+        page = Paginator(statement.entries.order_by("-sequence"), ENTRIES_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
+        for entry in page.object_list:
+            entry.kind_label = entry_kind_label(entry.transaction.kind)
+            rows.append(entry)
+    context = {"region": region, "balance": balance, "page": page, "rows": rows}
+    if wants_fragment(request):
+        return render(request, "marketplace/partials/wallet_entries.html", context)
+    return render(request, "marketplace/wallet.html", context)
+
+
+# --- the review of repeated services -------------------------------------------------------
+
+
+@require_GET
+@role_required(Role.COORDINATOR, finance=True)
+@vary_on_headers("HX-Request")
+def duplicate_review(request: HttpRequest) -> HttpResponse:
+    claims = claim_queryset().filter(duplicate_flag=True)
+    if not is_finance(request.user):
+        claims = claims.filter(listing__region__in=regions_for(request.user, Role.COORDINATOR))
+    page = Paginator(claims.order_by("-requested_at", "-pk"), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    # Reviewers judge the reason, not the family: the household is never named here.
+    rows = decorate_claims(page.object_list, Viewer(request.user), anonymous=True)
+    context = {"page": page, "claims": rows}
+    if wants_fragment(request):
+        return render(request, "marketplace/partials/review_results.html", context)
+    return render(request, "marketplace/review_duplicates.html", context)
