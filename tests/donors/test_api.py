@@ -116,6 +116,7 @@ def test_a_wrong_business_number_is_refused_with_the_korean_message(
 ):
     with translation.override("ko"):
         expected = translation.gettext(BRN_MESSAGE)
+    assert expected.startswith("올바른 사업자등록번호가 아닙니다")
     created = _client(finance).post(
         "/api/v1/donors/",
         {"name": "x", "kind": "company", "business_number": number, "home_region": "3017000000"},
