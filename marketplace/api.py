@@ -11,8 +11,8 @@ Money: an appraised value is the whole number of won `value_per_unit_krw`
 (never a float); `points_per_unit` is what one unit costs in welfare points.
 Every write calls exactly one service; their errors keep their codes
 (409 `insufficient_points`, `insufficient_quantity`, `listing_not_published`,
-`duplicate_service`, `illegal_transition`, `idempotency_conflict`; 403
-`permission_denied`; 400 `invalid` with `fields`).
+`duplicate_service`, `not_matched`, `illegal_transition`, `idempotency_conflict`;
+403 `permission_denied`; 400 `invalid` with `fields`).
 """
 
 from __future__ import annotations
@@ -164,6 +164,16 @@ class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A row named by its code. A code holding a NUL character is refused here:
+    PostgreSQL cannot even compare such text, so it must never reach a query."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 # --- categories -------------------------------------------------------------------
 
 
@@ -186,7 +196,9 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CategorySerializer
     permission_classes = [permissions.AllowAny]
     lookup_field = "code"
-    lookup_value_regex = r"[^/]+"
+    # Letters, digits, dots, underscores and hyphens: what codes are made of, and
+    # never a character (NUL) that PostgreSQL refuses to compare.
+    lookup_value_regex = r"[\w.\-]+"
     filterset_class = CategoryFilter
     search_fields = ["name_ko", "name_en"]
     ordering_fields = ["code", "name_ko", "name_en"]
@@ -222,9 +234,9 @@ class ListingSerializer(serializers.ModelSerializer):
     """A listing as everyone reads it and as a coordinator writes it (one shape for
     both, so the API documentation names each choice set once)."""
 
-    category = serializers.SlugRelatedField(slug_field="code", queryset=Category.objects.all())
+    category = CodeRelatedField(slug_field="code", queryset=Category.objects.all())
     category_name = serializers.SerializerMethodField()
-    region = serializers.SlugRelatedField(
+    region = CodeRelatedField(
         slug_field="code",
         queryset=Region.objects.all(),
         help_text=_("Code of the dong or district that offers the resource; fixed once created"),
@@ -450,7 +462,7 @@ class HouseholdSerializer(serializers.ModelSerializer):
 
 class HouseholdUpdateSerializer(serializers.Serializer):
     size = serializers.IntegerField(min_value=1, max_value=20, required=False)
-    needs = serializers.SlugRelatedField(
+    needs = CodeRelatedField(
         slug_field="code", queryset=Category.objects.all(), many=True, required=False
     )
     notes = serializers.CharField(
@@ -462,7 +474,7 @@ class HouseholdUpdateSerializer(serializers.Serializer):
 
 
 class HouseholdCreateSerializer(HouseholdUpdateSerializer):
-    dong = serializers.SlugRelatedField(
+    dong = CodeRelatedField(
         slug_field="code", queryset=Region.objects.all(), help_text=_("Code of the dong")
     )
     size = serializers.IntegerField(min_value=1, max_value=20)

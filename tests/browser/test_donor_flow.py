@@ -196,6 +196,7 @@ def test_a_claim_is_paid_half_by_the_district_and_half_by_a_donor(
     expect(card).to_have_attribute("data-state", "requested")
     expect(card.locator('[data-action="approve"]')).to_have_count(0)
     # As from a page loaded before the claim lost its match: htmx posts the approval.
+    page.wait_for_function("() => typeof window.htmx !== 'undefined'")
     page.evaluate(
         "([url, card]) => htmx.ajax('POST', url, {source: card, target: card, swap: 'outerHTML'})",
         [f"/claims/{second.pk}/approve/", f"#claim-{second.pk}"],

@@ -268,6 +268,8 @@ def test_bad_listing_filters_get_400(make_listing, params):
         "/api/v1/claims/99999999999999999999999999/",
         "/api/v1/households/99999999999999999999999999/",
         "/api/v1/claims/abc/approve/",
+        "/api/v1/categories/%00/",
+        "/api/v1/categories/a%00b/",
     ],
 )
 def test_ids_that_are_not_ids_get_a_json_404(people, url):
