@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -46,6 +47,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, DataError):
+        # A value the database cannot hold (a NUL character, a number out of
+        # range) that got past the serializers: bad input, not a server fault.
+        logger.warning("API input refused by the database: %s", exc)
+        return Response(
+            {"code": "invalid", "detail": _("A value in the request cannot be stored.")},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     response = drf_exception_handler(exc, context)
     if response is None:
         # An unexpected error: log it with its traceback and answer in the
