@@ -229,10 +229,11 @@ def test_month_bounds_are_seoul_months():
 
 def test_catalogue_shrugs_off_garbage(client, assorted):
     response = client.get(
-        "/?kind=zzz&category=nope&district=12&dong=%00&sort=sideways&available=maybe&q=%00"
-        + "가" * 500
+        "/?kind=zzz&category=nope&district=12&dong=x&sort=sideways&available=maybe&q=" + "가" * 500
     )
     assert response.status_code == 200
+    # A NUL character is refused for every page before it reaches a query.
+    assert client.get("/?dong=%00&q=%00").status_code == 400
 
 
 # --- the listing page ------------------------------------------------------------------
