@@ -17,8 +17,6 @@ keep their codes (409 `not_matched`, `pledge_not_eligible`,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -32,8 +30,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.exceptions import DomainError, NotAllowed
-from donors.filters import MAX_ID, DonorFilter, MatchFilter, PledgeFilter
+from config.exceptions import NotAllowed
+from config.fields import StrictPrimaryKeyRelatedField, api_field_names
+from donors.filters import DonorFilter, MatchFilter, PledgeFilter
 from donors.models import Donor, DonorKind, Match, Pledge
 from donors.permissions import donors_represented
 from donors.selectors import matches_visible_to, private_points_paid
@@ -57,31 +56,6 @@ MAX_PLEDGE_KRW = 10**12
 MAX_TEXT = 1000
 #: Fields of a donor its representatives keep; the others are finance's.
 CONTACT_FIELDS = ("contact_name", "contact_email")
-
-
-@contextmanager
-def _api_field_names(renames: dict[str, str]) -> Iterator[None]:
-    """Services name the model's fields in `fields`; the API names some differently."""
-    try:
-        yield
-    except DomainError as error:
-        fields = error.extra.get("fields")
-        if isinstance(fields, dict):
-            error.extra["fields"] = {renames.get(k, k): v for k, v in fields.items()}
-        raise
-
-
-class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
-    """An id that must be a whole number: 1.5 or "2.0" is refused, never rounded to a row."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, bool) or not (
-            isinstance(data, int) or (isinstance(data, str) and data.isascii() and data.isdigit())
-        ):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        if int(data) > MAX_ID or int(data) < 1:
-            self.fail("does_not_exist", pk_value=data)
-        return super().to_internal_value(data)
 
 
 class WonField(serializers.IntegerField):
@@ -342,7 +316,7 @@ class PledgeViewSet(viewsets.ReadOnlyModelViewSet):
         body = PledgeCreateSerializer(data=request.data, user=user)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        with _api_field_names(PLEDGE_FIELD_NAMES):
+        with api_field_names(PLEDGE_FIELD_NAMES):
             pledge = pledge_create(
                 by=user,
                 donor=data["donor"],

@@ -3,24 +3,10 @@
 from __future__ import annotations
 
 import django_filters
-from django import forms
 from django.db.models import QuerySet
 
+from config.fields import IdFilter
 from donors.models import Donor, DonorKind, Match, MatchState, Pledge, PledgeState
-
-#: The largest primary key the database can hold; larger ids are refused with 400.
-MAX_ID = 2**63 - 1
-
-
-class IdFilter(django_filters.Filter):
-    """A whole-number id: "1.5", "abc" or a number beyond any key answer 400."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
 
 
 class DonorFilter(django_filters.FilterSet):

@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime
 
 import django_filters
-from django import forms
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from config.fields import IdFilter
 from marketplace.models import (
     Category,
     Claim,
@@ -26,20 +26,6 @@ from marketplace.models import (
     ResourceKind,
 )
 from regions.models import Region, code_validator
-
-#: The largest primary key the database can hold; larger ids are refused with 400.
-MAX_ID = 2**63 - 1
-
-
-class IdFilter(django_filters.Filter):
-    """A whole-number id: "1.5", "abc" or a number beyond any key answer 400."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
 
 
 class StableOrderingFilter(django_filters.OrderingFilter):

@@ -87,6 +87,10 @@ def _has_no_active_claim(listing: Listing) -> bool:
     return listing.quantity_held == 0
 
 
+#: The states everyone may see (reserved listings are full, completed ones done).
+PUBLIC_LISTING_STATES = (ListingState.PUBLISHED, ListingState.RESERVED, ListingState.COMPLETED)
+
+
 class Listing(ConcurrentTransitionMixin, models.Model):
     region = models.ForeignKey(
         "regions.Region",
@@ -163,6 +167,30 @@ class Listing(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["state", "-published_at"], name="listing_catalogue_idx"),
             models.Index(fields=["state", "category"], name="listing_state_category_idx"),
             models.Index(fields=["state", "region"], name="listing_state_region_idx"),
+            # The public catalogue: published listings, newest first, with the
+            # columns its filters read, so that a first page is read in index
+            # order and a capped count from the index alone. (On SQLite the
+            # INCLUDE columns are left out; the partial index remains.)
+            models.Index(
+                fields=["-published_at", "-id"],
+                include=["kind", "category", "region", "available_from", "available_until"],
+                condition=models.Q(state="published"),
+                name="listing_published_idx",
+            ),
+            # The API's public list: published, reserved and completed listings.
+            models.Index(
+                fields=["-published_at", "-id"],
+                include=[
+                    "state",
+                    "kind",
+                    "category",
+                    "region",
+                    "available_from",
+                    "available_until",
+                ],
+                condition=models.Q(state__in=PUBLIC_LISTING_STATES),
+                name="listing_public_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from marketplace.models import (
     ACTIVE_CLAIM_STATES,
+    Category,
     Claim,
     FollowUp,
     Household,
@@ -20,6 +21,7 @@ from marketplace.models import (
 )
 from people.models import Role
 from people.permissions import may_act, regions_for
+from regions.models import Region
 
 
 def value_per_unit_krw(listing: Listing) -> Decimal:
@@ -59,13 +61,20 @@ def catalogue(
         listings = listings.filter(Q(title__icontains=text) | Q(description__icontains=text))
     if kind:
         listings = listings.filter(kind=kind)
+    # Category and region are read first as lists of ids from their small tables:
+    # given constants, PostgreSQL reads the newest listings in the order of the
+    # partial index listing_published_idx and stops after a page, where a join on
+    # the code misestimates how many rows match and sorts them all.
     if category:
-        listings = listings.filter(Q(category__code=category) | Q(category__parent__code=category))
+        categories = Category.objects.filter(Q(code=category) | Q(parent__code=category))
+        listings = listings.filter(category_id__in=list(categories.values_list("pk", flat=True)))
     if dong:
-        listings = listings.filter(region__code=dong)
+        regions = Region.objects.filter(code=dong)
     elif district:
         # A region's path holds every code above it, its own included.
-        listings = listings.filter(region__path__contains=f"/{district}/")
+        regions = Region.objects.filter(path__contains=f"/{district}/")
+    if dong or district:
+        listings = listings.filter(region_id__in=list(regions.values_list("pk", flat=True)))
     if available_on is not None:
         listings = listings.filter(available_from__lte=available_on).filter(
             Q(available_until__isnull=True) | Q(available_until__gte=available_on)

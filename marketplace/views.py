@@ -35,6 +35,7 @@ from django_fsm import ConcurrentTransition
 from django_htmx.http import HttpResponseClientRedirect
 
 from config.exceptions import DomainError, NotAllowed
+from config.pagination import CappedPaginator
 from donors.exceptions import NotMatched
 from ledger.exceptions import IdempotencyConflict, InsufficientPoints
 from ledger.models import Account, Purpose
@@ -57,6 +58,7 @@ from marketplace.forms import (
     ReasonForm,
 )
 from marketplace.models import (
+    PUBLIC_LISTING_STATES,
     Claim,
     ClaimState,
     FollowUp,
@@ -99,8 +101,6 @@ CLAIM_ACTIONS = ("approve", "reject", "cancel", "fulfil")
 LISTING_ACTIONS = ("publish", "withdraw")
 #: Listings anyone may open; the others only the region's coordinators and
 #: the people with a claim on them.
-PUBLIC_LISTING_STATES = (ListingState.PUBLISHED, ListingState.RESERVED, ListingState.COMPLETED)
-
 
 # --- helpers shared by the pages ---------------------------------------------------------
 
@@ -244,7 +244,7 @@ def catalogue_view(request: HttpRequest) -> HttpResponse:
     form = CatalogueFilterForm(request.GET or None)
     filters = form.filters()
     listings = catalogue(**filters)
-    page = Paginator(listings, PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(listings, PER_PAGE).get_page(request.GET.get("page"))
     viewer = Viewer(request.user)
     for listing in page.object_list:
         listing.points = points_per_unit(listing)

@@ -299,6 +299,24 @@ def test_listing_list_costs_the_same_queries_for_any_page_size(
         assert queries(user, 5) == queries(user, 25)
 
 
+def test_the_listing_count_stops_at_the_cap_and_the_pages_go_on(make_listing, monkeypatch):
+    listings = [make_listing() for _ in range(7)]
+    newest_first = [listing.pk for listing in reversed(listings)]
+    client = _client()
+    exact = client.get("/api/v1/listings/", {"page_size": 3}).json()
+    assert (exact["count"], exact["count_exact"]) == (7, True)
+    monkeypatch.setattr("config.pagination.COUNT_CAP", 4)
+    seen = []
+    url, params = "/api/v1/listings/", {"page_size": 3}
+    while url:
+        body = client.get(url, params).json()
+        assert (body["count"], body["count_exact"]) == (4, False)
+        seen += [row["id"] for row in body["results"]]
+        url, params = body["next"], None
+    assert seen == newest_first  # every listing, in order, once
+    assert client.get("/api/v1/listings/", {"page_size": 3, "page": 4}).status_code == 404
+
+
 # --- listings: writing ---------------------------------------------------------------
 
 

@@ -192,6 +192,22 @@ def test_catalogue_pages_hold_twenty(client, make_listing):
     assert client.get("/?page=999999999999999999999").status_code == 200
 
 
+def test_past_a_thousand_the_catalogue_says_more_and_still_pages(client, make_listing, monkeypatch):
+    monkeypatch.setattr("config.pagination.COUNT_CAP", 30)
+    for _ in range(45):
+        make_listing()
+    first = client.get("/").content.decode()
+    assert 'data-count="30+"' in first
+    assert "30건이 넘는 자원이 있습니다" in first  # "More than 30 listings"
+    assert "<span>1쪽</span>" in first and 'rel="next"' in first
+    seen = listing_ids(first)
+    for number in (2, 3):
+        page = client.get(f"/?page={number}", headers=HTMX).content.decode()
+        seen += listing_ids(page)
+    assert len(seen) == len(set(seen)) == 45
+    assert 'rel="next"' not in page
+
+
 def test_totals_count_listings_and_this_months_redeemed_points(
     client, people, make_listing, household, grant, daejeon, at
 ):

@@ -1,0 +1,87 @@
+"""The catalogue's queries match the indexes made for them (PostgreSQL).
+
+The speed itself is measured by bench/catalogue_bench.py; these tests make sure
+the queries the ORM writes can use the indexes at all, so that a change to a
+query or an index that parts them fails here rather than only in a benchmark.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from marketplace.selectors import catalogue
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def no_seqscan(db):
+    """A handful of rows are read fastest in full; the plan is what is asked here."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+
+
+def _indexes() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'marketplace_listing'")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def test_the_catalogue_indexes_exist(db):
+    assert {
+        "listing_published_idx",
+        "listing_public_idx",
+        "listing_title_trgm_idx",
+        "listing_description_trgm_idx",
+        "listing_title_trgm_pub_idx",
+        "listing_description_trgm_pub_idx",
+    } <= _indexes()
+
+
+def test_a_first_page_is_read_in_the_published_index(make_listing, no_seqscan):
+    make_listing()
+    plan = catalogue(kind="goods")[:20].explain()
+    assert "listing_published_idx" in plan
+
+
+def _only_indexes(*keep: str) -> None:
+    """Leave the listings only `keep` (and the primary key) for this test's
+    transaction, and no plain scans: if the ORM's query can use those indexes,
+    the plan shows them; if the expressions part, the query cannot be planned
+    without a sequential scan, which the plan then shows."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'marketplace_listing' "
+            "AND indexname <> 'marketplace_listing_pkey'"
+        )
+        for (name,) in cursor.fetchall():
+            if name not in keep:
+                cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+
+
+def test_a_catalogue_text_search_reads_the_published_trigram_indexes(make_listing):
+    make_listing(description="도시락 배달")
+    _only_indexes("listing_title_trgm_pub_idx", "listing_description_trgm_pub_idx")
+    plan = catalogue(text="도시락").order_by()[:1001].explain()
+    assert "Seq Scan on marketplace_listing" not in plan
+    assert "listing_title_trgm_pub_idx" in plan
+    assert "listing_description_trgm_pub_idx" in plan
+
+
+def test_an_api_text_search_reads_the_trigram_indexes(make_listing):
+    from rest_framework.test import APIClient
+
+    make_listing(description="도시락 배달")
+    _only_indexes("listing_title_trgm_idx", "listing_description_trgm_idx")
+    with CaptureQueriesContext(connection) as queries:
+        response = APIClient().get("/api/v1/listings/", {"search": "도시락"})
+    assert response.json()["count"] == 1
+    [statement] = [q["sql"] for q in queries.captured_queries if "COUNT" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {statement}")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "Seq Scan on marketplace_listing" not in plan
+    assert "listing_title_trgm_idx" in plan
+    assert "listing_description_trgm_idx" in plan
