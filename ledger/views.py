@@ -24,7 +24,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_fsm import has_transition_perm
@@ -46,6 +45,7 @@ from ledger.forms import (
     DecisionForm,
     GrantProposalForm,
 )
+from ledger.labels import kind_label
 from ledger.models import Account, Entry, OwnerKind, Proposal, ProposalStatus, Transaction
 from ledger.selectors import account_statement, ledger_verify, trial_balance
 from ledger.services import (
@@ -62,22 +62,9 @@ ENTRIES_PER_PAGE = 100
 PROPOSALS_PER_PAGE = 25
 CHART_DAYS = 30
 
+
 #: Names of the transaction kinds; a kind another app adds and this map does
 #: not know yet is shown as it is stored.
-KIND_LABELS = {
-    "grant": gettext_lazy("Grant"),
-    "transfer": gettext_lazy("Transfer"),
-    "hold": gettext_lazy("Hold"),
-    "hold_settle": gettext_lazy("Hold settled"),
-    "hold_release": gettext_lazy("Hold released"),
-    "reversal": gettext_lazy("Reversal"),
-}
-
-
-def kind_label(kind: str) -> str:
-    return str(KIND_LABELS.get(kind, kind))
-
-
 def finance_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @wraps(view)
     @login_required

@@ -27,6 +27,7 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from djmoney.models.fields import MoneyField
@@ -81,6 +82,10 @@ def _is_listing_coordinator(listing: Listing, user) -> bool:
     from people.permissions import may_act
 
     return may_act(user, Role.COORDINATOR, listing.region)
+
+
+def _availability_open(listing: Listing) -> bool:
+    return not listing.availability_ended
 
 
 def _has_no_active_claim(listing: Listing) -> bool:
@@ -200,11 +205,17 @@ class Listing(ConcurrentTransitionMixin, models.Model):
     def quantity_available(self) -> int:
         return self.quantity - self.quantity_held - self.quantity_fulfilled
 
+    @property
+    def availability_ended(self) -> bool:
+        """The last day it is available has passed (in Korea's calendar)."""
+        return self.available_until is not None and self.available_until < timezone.localdate()
+
     @transition(
         field=state,
         source=ListingState.DRAFT,
         target=ListingState.PUBLISHED,
         permission=_is_listing_coordinator,
+        conditions=[_availability_open],
     )
     def publish(self) -> None:
         """A coordinator of the listing's region makes it visible in the catalogue."""

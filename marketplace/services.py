@@ -232,7 +232,7 @@ def listing_update(*, listing: Listing, by: User, **fields: Any) -> Listing:
 def listing_publish(*, listing: Listing, by: User) -> Listing:
     with transaction.atomic():
         listing = Listing.objects.select_for_update().get(pk=listing.pk)
-        if listing.available_until and listing.available_until < timezone.localdate():
+        if listing.availability_ended:
             raise IllegalTransition(_("The availability has already ended; change the dates."))
         _run_transition(listing, "publish", by)
         listing.published_at = timezone.now()

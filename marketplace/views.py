@@ -28,7 +28,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_fsm import ConcurrentTransition
@@ -38,9 +37,9 @@ from config.exceptions import DomainError, NotAllowed
 from config.pagination import CappedPaginator
 from donors.exceptions import NotMatched
 from ledger.exceptions import IdempotencyConflict, InsufficientPoints
+from ledger.labels import kind_label
 from ledger.models import Account, Purpose
 from ledger.selectors import account_statement
-from ledger.views import kind_label
 from marketplace import stats
 from marketplace.exceptions import (
     DuplicateService,
@@ -226,9 +225,14 @@ def decorate_claims(
 
 def listing_actions(listings: Iterable[Listing], user: Any) -> None:
     """Set `actions` on each listing: the publish/withdraw buttons this user may press."""
-    allowed: dict[tuple[str, int, bool], set[str]] = {}
+    allowed: dict[tuple[str, int, bool, bool], set[str]] = {}
     for listing in listings:
-        key = (listing.state, listing.region_id, listing.quantity_held == 0)
+        key = (
+            listing.state,
+            listing.region_id,
+            listing.quantity_held == 0,
+            listing.availability_ended,
+        )
         if key not in allowed:
             names = {t.name for t in listing.get_available_user_state_transitions(user)}
             allowed[key] = names & set(LISTING_ACTIONS)
@@ -786,18 +790,6 @@ def follow_up_record_view(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the wallet statement ------------------------------------------------------------------
 
 
-#: Transaction kinds the marketplace and donors post, beside the ledger's own.
-MARKET_KIND_LABELS = {
-    "claim_award": gettext_lazy("Points for a claim received"),
-    "pledge_confirm": gettext_lazy("Pledge confirmed"),
-    "pledge_return": gettext_lazy("Pledge returned"),
-}
-
-
-def entry_kind_label(kind: str) -> str:
-    return str(MARKET_KIND_LABELS[kind]) if kind in MARKET_KIND_LABELS else kind_label(kind)
-
-
 def may_see_wallet(user: Any, region: Region) -> bool:
     """Finance, and coordinators and case managers whose post trades through `region`."""
     if is_finance(user):
@@ -825,7 +817,7 @@ def wallet_statement(request: HttpRequest, code: str) -> HttpResponse:
             request.GET.get("page")
         )
         for entry in page.object_list:
-            entry.kind_label = entry_kind_label(entry.transaction.kind)
+            entry.kind_label = kind_label(entry.transaction.kind)
             rows.append(entry)
     context = {"region": region, "balance": balance, "page": page, "rows": rows}
     if wants_fragment(request):

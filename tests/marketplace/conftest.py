@@ -83,8 +83,7 @@ def make_listing(daejeon, categories, people):
             quantity=quantity,
             unit="상자",
             value_per_unit=Money(krw, "KRW") if krw is not None else None,
-            available_from=datetime.date(2026, 1, 1),
-            **extra,
+            **{"available_from": datetime.date(2026, 1, 1), **extra},
         )
         if publish:
             listing = listing_publish(listing=listing, by=listing.posted_by)

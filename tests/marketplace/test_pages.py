@@ -280,6 +280,25 @@ def test_a_draft_is_seen_only_by_its_regions_coordinators(client, make_listing, 
     assert 'id="edit-form"' in html
 
 
+def test_a_draft_whose_availability_ended_offers_no_publish_button(client, make_listing, people):
+    today = timezone.localdate()
+    draft = make_listing(
+        publish=False,
+        available_from=today - datetime.timedelta(days=30),
+        available_until=today - datetime.timedelta(days=1),
+    )
+    client.force_login(people["coord_seo"])
+    html = client.get(f"/listings/{draft.pk}/").content.decode()
+    assert 'data-action="publish"' not in html
+    assert 'data-action="withdraw"' in html
+    assert "제공 기간이 이미 끝났습니다" in html
+    # Sent anyway, publishing is refused and changes nothing.
+    response = client.post(f"/listings/{draft.pk}/publish/")
+    assert response.status_code == 409
+    draft.refresh_from_db()
+    assert (draft.state, draft.published_at) == (ListingState.DRAFT, None)
+
+
 def test_case_manager_sees_a_claim_form_with_only_their_active_households(
     client, make_listing, people, household, daejeon
 ):
