@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
@@ -37,6 +36,9 @@ from donors.models import Donor, DonorKind, Match, Pledge
 from donors.permissions import donors_represented
 from donors.selectors import matches_visible_to, private_points_paid
 from donors.services import (
+    CONTACT_FIELDS,
+    donor_register,
+    donor_update,
     donor_verify,
     match_commit,
     pledge_confirm,
@@ -54,8 +56,6 @@ ID_PATTERN = r"[0-9]+"
 #: the 14 digits the amount column holds).
 MAX_PLEDGE_KRW = 10**12
 MAX_TEXT = 1000
-#: Fields of a donor its representatives keep; the others are finance's.
-CONTACT_FIELDS = ("contact_name", "contact_email")
 
 
 class WonField(serializers.IntegerField):
@@ -156,26 +156,12 @@ class DonorViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Re
         return super().create(request, *args, **kwargs)
 
     def perform_create(self, serializer: DonorSerializer) -> None:
-        self._save(serializer)
+        serializer.instance = donor_register(by=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer: DonorSerializer) -> None:
-        self._save(serializer)
-
-    def _save(self, serializer: DonorSerializer) -> None:
-        # There is no donor service to call yet: the serializer validated the
-        # fields (the number's check digit and uniqueness); a registration that
-        # loses a race for the same number answers like the check would.
-        try:
-            with transaction.atomic():
-                serializer.save()
-        except IntegrityError:
-            raise serializers.ValidationError(
-                {
-                    "business_number": [
-                        _("A donor with this business registration number is already registered.")
-                    ]
-                }
-            ) from None
+        serializer.instance = donor_update(
+            donor=serializer.instance, by=self.request.user, **serializer.validated_data
+        )
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Change a donor: a representative the contact fields only, finance any field."""

@@ -29,3 +29,8 @@ class PledgeNotEligible(DonorError):
 class InvalidPledge(DonorError):
     code = "invalid"
     http_status = 400
+
+
+class InvalidDonor(DonorError):
+    code = "invalid"
+    http_status = 400

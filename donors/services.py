@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import ROUND_CEILING, Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -19,7 +20,7 @@ from djmoney.money import Money
 
 from audit.services import audit_transition
 from config.exceptions import NotAllowed
-from donors.exceptions import DonorNotVerified, InvalidPledge, PledgeNotEligible
+from donors.exceptions import DonorNotVerified, InvalidDonor, InvalidPledge, PledgeNotEligible
 from donors.models import Donor, Match, MatchState, Pledge, PledgeState
 from donors.permissions import donors_represented, represents
 from ledger.exceptions import IdempotencyConflict
@@ -58,6 +59,86 @@ def donor_verify(*, donor: Donor, by: User) -> Donor:
         if donor.verified_at is None:
             donor.verified_at, donor.verified_by = timezone.now(), by
             donor.save(update_fields=["verified_at", "verified_by"])
+            audit_transition(
+                subject=donor, transition="verify", source="unverified", target="verified", by=by
+            )
+    return donor
+
+
+#: The fields of a donor its representatives keep; every other field is finance's.
+CONTACT_FIELDS = ("contact_name", "contact_email")
+#: The fields a registration or a change may set.
+DONOR_FIELDS = (
+    "name",
+    "kind",
+    "business_number",
+    "home_region",
+    "contact_name",
+    "contact_email",
+    "is_active",
+)
+
+
+def _registered_twice() -> InvalidDonor:
+    return InvalidDonor(
+        _("A donor with this business registration number is already registered."),
+        fields={
+            "business_number": [
+                _("A donor with this business registration number is already registered.")
+            ]
+        },
+    )
+
+
+def donor_register(*, by: User, **fields: Any) -> Donor:
+    """Finance registers a donor (validated fields: the business registration
+    number normalised and its check digit correct). Audited as `register`."""
+    if not is_finance(by):
+        raise NotAllowed(_("Only finance staff may register a donor."))
+    unknown = set(fields) - set(DONOR_FIELDS)
+    if unknown:
+        raise TypeError(f"not donor fields: {sorted(unknown)}")
+    try:
+        with transaction.atomic():
+            donor = Donor.objects.create(**fields)
+            audit_transition(
+                subject=donor, transition="register", source="", target="registered", by=by
+            )
+    except IntegrityError:
+        # Lost a race for the same number: answered as the check would answer.
+        raise _registered_twice() from None
+    return donor
+
+
+def donor_update(*, donor: Donor, by: User, **fields: Any) -> Donor:
+    """Change a donor: a representative its contact fields only, finance any field.
+    Audited as `update`, naming the fields that changed (not their values)."""
+    if not is_finance(by):
+        if not represents(by, donor):
+            raise NotAllowed(_("You do not represent this donor."))
+        if set(fields) - set(CONTACT_FIELDS):
+            raise NotAllowed(_("Only finance staff may change this."))
+    unknown = set(fields) - set(DONOR_FIELDS)
+    if unknown:
+        raise TypeError(f"not donor fields: {sorted(unknown)}")
+    try:
+        with transaction.atomic():
+            donor = Donor.objects.select_for_update().get(pk=donor.pk)
+            changed = [name for name, value in fields.items() if getattr(donor, name) != value]
+            if changed:
+                for name in changed:
+                    setattr(donor, name, fields[name])
+                donor.save(update_fields=changed)
+                audit_transition(
+                    subject=donor,
+                    transition="update",
+                    source="",
+                    target="",
+                    by=by,
+                    reason=", ".join(changed),
+                )
+    except IntegrityError:
+        raise _registered_twice() from None
     return donor
 
 

@@ -67,6 +67,7 @@ from donors.selectors import (
     unverified_donors,
 )
 from donors.services import (
+    donor_update,
     donor_verify,
     match_commit,
     pledge_confirm,
@@ -292,9 +293,7 @@ def profile_update(request: HttpRequest, pk: int) -> HttpResponse:
     form = DonorContactForm(request.POST, instance=donor)
     if not form.is_valid():
         return _answer(request, donor, "profile", status=422, contact_form=form)
-    # No service writes a donor's contact yet; these two free-text fields are
-    # saved as the model validated them.
-    form.save()
+    donor_update(donor=donor, by=request.user, **form.cleaned_data)
     return _done(request, donor, "profile", _("The contact details are saved."))
 
 

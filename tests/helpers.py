@@ -27,3 +27,12 @@ def run_parallel(workers: int, work) -> list:
         thread.join(timeout=120)
     close_old_connections()
     return results
+
+
+def transitions_of(model: str, pk: object, **filters: object):
+    """The audit log of one object, by its model's name and primary key."""
+    from audit.models import TransitionLog
+
+    return TransitionLog.objects.filter(
+        object_type__model=model, object_id=str(pk), **filters
+    ).order_by("pk")

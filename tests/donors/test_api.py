@@ -15,6 +15,7 @@ from donors.models import Donor, DonorKind, DonorMembership, Match, MatchState, 
 from donors.services import donor_verify, pledge_confirm, pledge_create
 from marketplace.models import ClaimState
 from marketplace.services import claim_request, household_create
+from tests.helpers import transitions_of
 
 NOTE = "고유메모-API-9K2"
 BRN_MESSAGE = (
@@ -108,6 +109,14 @@ def test_finance_registers_a_donor_and_verifies_it(finance, daejeon, donor_rep):
 
     verified = _client(finance).post(f"/api/v1/donors/{body['id']}/verify/")
     assert verified.status_code == 200 and verified.json()["is_verified"] is True
+    # Registration and verification are in the audit log, once each.
+    log = transitions_of("donor", body["id"])
+    assert [(e.transition, e.target, e.by) for e in log] == [
+        ("register", "registered", finance),
+        ("verify", "verified", finance),
+    ]
+    _client(finance).post(f"/api/v1/donors/{body['id']}/verify/")
+    assert log.count() == 2
 
 
 @pytest.mark.parametrize("number", ["124-81-00990", "12481009", "abcdefghij", "1248100998x"])
@@ -148,6 +157,8 @@ def test_a_representative_keeps_the_contact_and_nothing_else(donor, donor_rep, o
     )
     assert response.status_code == 200, response.json()
     assert response.json()["contact_email"] == "kim@example.kr"
+    [entry] = transitions_of("donor", donor.pk, transition="update")
+    assert (entry.by, entry.reason) == (donor_rep, "contact_name, contact_email")
     refused = client.patch(
         f"/api/v1/donors/{donor.pk}/", {"name": "새 이름", "is_active": False}, format="json"
     )
@@ -156,6 +167,14 @@ def test_a_representative_keeps_the_contact_and_nothing_else(donor, donor_rep, o
     assert client.patch(f"/api/v1/donors/{other_donor.pk}/", {}).status_code == 404
     assert client.put(f"/api/v1/donors/{donor.pk}/", {}).status_code == 405
     assert client.post(f"/api/v1/donors/{donor.pk}/verify/").status_code == 403
+    # Refused changes leave no trace; an unchanged contact writes nothing.
+    client.patch(
+        f"/api/v1/donors/{donor.pk}/",
+        {"contact_name": "김담당", "contact_email": "kim@example.kr"},
+        format="json",
+    )
+    assert transitions_of("donor", donor.pk, transition="update").count() == 1
+    assert Donor.objects.get(pk=donor.pk).name != "새 이름"
 
 
 # --- pledges -----------------------------------------------------------------------------

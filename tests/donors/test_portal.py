@@ -26,6 +26,7 @@ from marketplace.services import (
     listing_create,
     listing_publish,
 )
+from tests.helpers import transitions_of
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 NOTE = "고유메모-QZ7-가구사정"
@@ -380,12 +381,15 @@ def test_the_contact_is_edited_and_the_rest_stays_with_finance(rep_client, donor
     donor.refresh_from_db()
     assert (donor.contact_name, donor.contact_email) == ("김담당", "kim@example.kr")
     assert (donor.name, donor.business_number) == ("함께나눔 사회적협동조합", "1248100998")
+    [entry] = transitions_of("donor", donor.pk, transition="update")
+    assert entry.reason == "contact_name, contact_email"
 
     bad = rep_client.post(
         f"/donors/{donor.pk}/profile/", {"profile-contact_email": "not-an-address"}, **HTMX
     )
     assert bad.status_code == 422
     assert 'id="id_profile-contact_email-error"' in text(bad)
+    assert transitions_of("donor", donor.pk, transition="update").count() == 1
 
 
 # --- in-kind gifts and their review ---------------------------------------------------------
