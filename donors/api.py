@@ -37,6 +37,7 @@ from donors.permissions import donors_represented
 from donors.selectors import matches_visible_to, private_points_paid
 from donors.services import (
     CONTACT_FIELDS,
+    DONOR_FIELDS,
     donor_register,
     donor_update,
     donor_verify,
@@ -91,19 +92,7 @@ class DonorSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Donor
-        fields = [
-            "id",
-            "name",
-            "kind",
-            "business_number",
-            "home_region",
-            "contact_name",
-            "contact_email",
-            "is_active",
-            "is_verified",
-            "verified_at",
-            "created_at",
-        ]
+        fields = ["id", *DONOR_FIELDS, "is_verified", "verified_at", "created_at"]
         read_only_fields = ["verified_at", "created_at"]
 
     def validate_business_number(self, value: str) -> str:
