@@ -79,10 +79,12 @@ def catalogue(
         listings = listings.filter(available_from__lte=available_on).filter(
             Q(available_until__isnull=True) | Q(available_until__gte=available_on)
         )
+    # Each order has a partial index over published listings in exactly this
+    # order (migrations 0002 and 0003), so a first page is read, not sorted.
     order = {
         "newest": ["-published_at", "-pk"],
         "ending": [F("available_until").asc(nulls_last=True), "-pk"],
-        "title": ["title", "pk"],
+        "title": ["title", "-pk"],
         "value": [F("value_per_unit").desc(nulls_last=True), "-pk"],
     }.get(ordering, ["-published_at", "-pk"])
     return listings.order_by(*order)

@@ -44,7 +44,7 @@ def test_a_first_page_is_read_in_the_published_index(make_listing, no_seqscan):
     assert "listing_published_idx" in plan
 
 
-def _only_indexes(*keep: str) -> None:
+def _only_indexes(*keep: str, scans: tuple[str, ...] = ("seqscan", "indexscan")) -> None:
     """Leave the listings only `keep` (and the primary key) for this test's
     transaction, and no plain scans: if the ORM's query can use those indexes,
     the plan shows them; if the expressions part, the query cannot be planned
@@ -57,8 +57,8 @@ def _only_indexes(*keep: str) -> None:
         for (name,) in cursor.fetchall():
             if name not in keep:
                 cursor.execute(f'DROP INDEX "{name}"')
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL enable_indexscan = off")
+        for scan in scans:
+            cursor.execute(f"SET LOCAL enable_{scan} = off")
 
 
 def test_a_catalogue_text_search_reads_the_published_trigram_indexes(make_listing):
@@ -85,3 +85,30 @@ def test_an_api_text_search_reads_the_trigram_indexes(make_listing):
     assert "Seq Scan on marketplace_listing" not in plan
     assert "listing_title_trgm_idx" in plan
     assert "listing_description_trgm_idx" in plan
+
+
+@pytest.mark.parametrize(
+    ("ordering", "index"),
+    [
+        ("newest", "listing_published_idx"),
+        ("ending", "listing_pub_ending_idx"),
+        ("title", "listing_pub_title_idx"),
+        ("value", "listing_pub_kind_value_idx"),
+    ],
+)
+def test_every_sort_order_is_read_from_its_index_without_sorting(make_listing, ordering, index):
+    make_listing()
+    # Sorting is only discouraged: if the index's order differed from the
+    # query's, the plan would still sort, and say so.
+    _only_indexes(index, scans=("seqscan", "bitmapscan", "sort"))
+    plan = catalogue(kind="goods", ordering=ordering)[:20].explain()
+    assert index in plan
+    assert "Sort" not in plan
+
+
+def test_value_without_a_kind_is_read_from_the_value_index(make_listing):
+    make_listing()
+    _only_indexes("listing_pub_value_idx", scans=("seqscan", "bitmapscan", "sort"))
+    plan = catalogue(ordering="value")[:20].explain()
+    assert "listing_pub_value_idx" in plan
+    assert "Sort" not in plan

@@ -172,7 +172,9 @@ def test_a_dong_left_over_from_another_district_is_dropped(client, assorted):
 def test_sorting_by_title_and_value(client, assorted):
     by_title = listing_ids(client.get("/?sort=title").content.decode())
     titles = list(
-        Listing.objects.filter(pk__in=by_title).order_by("title", "pk").values_list("pk", flat=True)
+        Listing.objects.filter(pk__in=by_title)
+        .order_by("title", "-pk")
+        .values_list("pk", flat=True)
     )
     assert by_title == titles
     by_value = listing_ids(client.get("/?sort=value").content.decode())
