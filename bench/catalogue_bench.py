@@ -26,8 +26,10 @@ and prints p50 and p95 in ms and p95(200k) / p95(2k). Target: at most 2.
 A query that misses is explained (EXPLAIN ANALYZE at 200,000 listings).
 
 The indexes measured are the application's own, from its migrations: the
-partial covering indexes listing_published_idx / listing_public_idx and the
-trigram indexes on UPPER(title) and UPPER(description).
+partial covering indexes listing_published_idx / listing_public_idx, the
+trigram indexes on UPPER(title) and UPPER(description) (0002) and the
+catalogue's sort-order indexes (0003). The catalogue's other sort orders are
+measured on the catalogue path only.
 Exit status: 0 when the run completes (missed targets included), non-zero on
 an error.
 """
