@@ -46,16 +46,14 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import psycopg  # noqa: E402
+from benchdb import create_database, database_urls, drop_database  # noqa: E402
 
 BENCH_DB = "nanum_bench_catalogue"
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/nanum"
 SEED = 2026
 
 SMALL, BIG = "small", "big"
@@ -84,28 +82,6 @@ RARE_WORD = "도시락"  # "lunch box": three syllables, in about one in thirty
 
 
 # --- the database -----------------------------------------------------------------------
-
-
-def _database_urls() -> tuple[str, str]:
-    """(maintenance URL, benchmark URL) on the server named by DATABASE_URL."""
-    url = os.environ.get("DATABASE_URL") or DEFAULT_URL
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql"}:
-        raise SystemExit(f"DATABASE_URL must name a PostgreSQL server, not {parts.scheme!r}")
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    bench = urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-    return admin, bench
-
-
-def _drop_database(admin_url: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-
-
-def _create_database(admin_url: str) -> None:
-    _drop_database(admin_url)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
 
 
 def sql(statement: str) -> list[tuple]:
@@ -562,8 +538,8 @@ def load_average() -> str:
 
 def main() -> int:
     began = time.perf_counter()
-    admin_url, bench_url = _database_urls()
-    _create_database(admin_url)
+    admin_url, bench_url = database_urls(BENCH_DB)
+    create_database(admin_url, BENCH_DB)
     django_ready = False
     try:
         os.environ["DATABASE_URL"] = bench_url
@@ -658,7 +634,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-        _drop_database(admin_url)
+        drop_database(admin_url, BENCH_DB)
 
 
 if __name__ == "__main__":
