@@ -18,7 +18,6 @@ with its HTTP status.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
 from typing import Any
@@ -35,9 +34,10 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from config.exceptions import DomainError
+from config.exports import csv_response
+from config.htmx import go_to, wants_fragment
 from donors.charts import Bar, stacked_bar_chart_svg
 from donors.exceptions import PledgeNotEligible
 from donors.forms import (
@@ -87,11 +87,6 @@ PARTS = ("profile", "pledges", "matches", "history", "gifts")
 
 
 # --- helpers -------------------------------------------------------------------------
-
-
-def wants_fragment(request: HttpRequest) -> bool:
-    # A history restore asks for the whole page even though it comes from htmx.
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def rep_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -438,9 +433,7 @@ def gift_new(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"title": listing.title, "region": listing.region.name},
                 )
                 url = reverse("donors:donor", args=[donor.pk]) + "#gifts"
-                if wants_fragment(request):
-                    return HttpResponseClientRedirect(url)
-                return redirect(url)
+                return go_to(request, url)
     context = {"donor": donor, "gift_form": form}
     template = (
         "donors/partials/gift_form.html" if wants_fragment(request) else "donors/gift_new.html"
@@ -449,34 +442,6 @@ def gift_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- receipts --------------------------------------------------------------------------
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_cell(value: Any) -> Any:
-    # A title typed as "=HYPERLINK(…)" must stay text when the file is opened
-    # in a spreadsheet, not become a formula; numbers stay numbers.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def csv_response(rows: Iterable[list[Any]], filename: str) -> StreamingHttpResponse:
-    """Rows as CSV in UTF-8 with a byte-order mark, which is what makes
-    spreadsheet programs read the Korean text correctly."""
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield "\ufeff"
-        for row in rows:
-            yield writer.writerow([_csv_cell(value) for value in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _won(money: Any) -> int:

@@ -8,7 +8,6 @@ it swaps (templates/ledger/partials/).
 
 from __future__ import annotations
 
-import csv
 import datetime
 from collections.abc import Callable, Iterable, Iterator
 from functools import wraps
@@ -29,6 +28,8 @@ from django.views.decorators.vary import vary_on_headers
 from django_fsm import has_transition_perm
 
 from config.exceptions import DomainError, NotAllowed
+from config.exports import csv_response
+from config.htmx import wants_fragment
 from ledger.charts import line_chart_svg, region_wallet_chart
 from ledger.exceptions import (
     AlreadyReversed,
@@ -76,11 +77,6 @@ def finance_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return guarded
 
 
-def _wants_fragment(request: HttpRequest) -> bool:
-    # A history restore asks for the whole page even though it comes from htmx.
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
 def _local_range(
     first: datetime.date | None, last: datetime.date | None
 ) -> tuple[datetime.datetime | None, datetime.datetime | None]:
@@ -99,34 +95,6 @@ def _who(user: Any) -> str:
     if user is None:
         return _("System")
     return user.get_full_name() or user.get_username()
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_response(rows: Iterable[list[Any]], filename: str) -> StreamingHttpResponse:
-    """Rows streamed as CSV in UTF-8 with a byte-order mark, which is what
-    makes spreadsheet programs read the Korean text correctly."""
-    writer = csv.writer(_Echo())
-
-    def lines() -> Iterator[str]:
-        yield "\ufeff"
-        for row in rows:
-            yield writer.writerow([_csv_cell(value) for value in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _csv_cell(value: Any) -> Any:
-    # A memo typed as "=HYPERLINK(…)" must stay text when the file is opened
-    # in a spreadsheet, not become a formula; numbers stay numbers.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 # --- accounts -------------------------------------------------------------------
@@ -163,7 +131,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     context = {"form": form, "page": page}
-    if _wants_fragment(request):
+    if wants_fragment(request):
         return render(request, "ledger/partials/account_results.html", context)
     return render(request, "ledger/account_list.html", context)
 
@@ -193,7 +161,7 @@ def account_statement_view(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         context = {"account": account, "form": form, "statement": None}
         status = 400 if wants_csv else 200
-        if _wants_fragment(request):
+        if wants_fragment(request):
             return render(request, "ledger/partials/statement_body.html", context, status=status)
         return render(request, "ledger/statement.html", context, status=status)
     first = form.cleaned_data.get("date_from") if form.is_bound else None
@@ -213,7 +181,7 @@ def account_statement_view(request: HttpRequest, pk: int) -> HttpResponse:
         "date_from": first,
         "date_to": last,
     }
-    if _wants_fragment(request):
+    if wants_fragment(request):
         return render(request, "ledger/partials/statement_body.html", context)
     return render(request, "ledger/statement.html", context)
 
@@ -253,7 +221,7 @@ def _statement_csv(
 
     span = f"{first.isoformat() if first else 'start'}_{last.isoformat() if last else 'now'}"
     filename = f"statement_{account.code.replace(':', '-')}_{span}.csv"
-    return _csv_response(rows(), filename)
+    return csv_response(rows(), filename)
 
 
 @require_GET
@@ -306,7 +274,7 @@ def _trial_balance_csv(tb: Any) -> StreamingHttpResponse:
         yield [_("Total"), "", "", "", tb.total]
 
     stamp = timezone.localtime().strftime("%Y-%m-%d")
-    return _csv_response(rows(), f"trial_balance_{stamp}.csv")
+    return csv_response(rows(), f"trial_balance_{stamp}.csv")
 
 
 @require_POST
@@ -314,7 +282,7 @@ def _trial_balance_csv(tb: Any) -> StreamingHttpResponse:
 @vary_on_headers("HX-Request")
 def verify(request: HttpRequest) -> HttpResponse:
     context = {"report": ledger_verify(), "checked_at": timezone.now()}
-    if _wants_fragment(request):
+    if wants_fragment(request):
         return render(request, "ledger/partials/verify_result.html", context)
     return render(request, "ledger/verify.html", context)
 
@@ -384,14 +352,14 @@ def _render_proposals(
     }
     template = (
         "ledger/partials/proposals_panel.html"
-        if _wants_fragment(request)
+        if wants_fragment(request)
         else "ledger/proposals.html"
     )
     return render(request, template, context, status=status)
 
 
 def _after_success(request: HttpRequest, notice: str) -> HttpResponse:
-    if _wants_fragment(request):
+    if wants_fragment(request):
         return _render_proposals(request, notice=notice)
     messages.success(request, notice)
     return redirect("ledger:proposals", permanent=False)

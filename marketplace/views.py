@@ -31,9 +31,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_fsm import ConcurrentTransition
-from django_htmx.http import HttpResponseClientRedirect
 
 from config.exceptions import DomainError, NotAllowed
+from config.htmx import go_to, wants_fragment
 from config.pagination import CappedPaginator
 from donors.exceptions import NotMatched
 from ledger.exceptions import IdempotencyConflict, InsufficientPoints
@@ -102,11 +102,6 @@ LISTING_ACTIONS = ("publish", "withdraw")
 #: the people with a claim on them.
 
 # --- helpers shared by the pages ---------------------------------------------------------
-
-
-def wants_fragment(request: HttpRequest) -> bool:
-    # A history restore asks for the whole page even though it comes from htmx.
-    return bool(request.htmx) and not request.htmx.history_restore_request
 
 
 def has_role(user: Any, role: str) -> bool:
@@ -476,9 +471,7 @@ def listing_new(request: HttpRequest) -> HttpResponse:
                     request, _("Draft saved. Check it, then publish it to the catalogue.")
                 )
                 url = reverse("marketplace:listing", args=[listing.pk])
-                if wants_fragment(request):
-                    return HttpResponseClientRedirect(url)
-                return redirect(url)
+                return go_to(request, url)
         else:
             status = 422
     template = (
@@ -634,9 +627,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
                     request, _("Household %(code)s registered.") % {"code": household.code}
                 )
                 url = reverse("marketplace:household", args=[household.pk])
-                if wants_fragment(request):
-                    return HttpResponseClientRedirect(url)
-                return redirect(url)
+                return go_to(request, url)
         else:
             status = 422
     template = (
