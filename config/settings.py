@@ -203,6 +203,10 @@ MATCH_DEADLINE_DAYS = env_int("MATCH_DEADLINE_DAYS", 7, minimum=1)
 # Follow-ups after a household's case closes, in months after closing.
 FOLLOW_UP_MONTHS = env_int_list("FOLLOW_UP_MONTHS", [3, 6], minimum=1)
 
+# Signs ledger checkpoints (HMAC-SHA256; ledger/checkpoint.py). Only the checkpoint
+# commands need it, and they refuse to run without it when DEBUG is off.
+LEDGER_CHECKPOINT_KEY = env_str("LEDGER_CHECKPOINT_KEY") or ""
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

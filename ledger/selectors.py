@@ -5,10 +5,27 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 
-from ledger.models import GENESIS_HASH, Account, Entry, OwnerKind, Purpose, Transaction
+from ledger.models import (
+    GENESIS_HASH,
+    Account,
+    Entry,
+    Hold,
+    HoldStatus,
+    OwnerKind,
+    Proposal,
+    ProposalKind,
+    ProposalStatus,
+    Purpose,
+    Transaction,
+)
+
+if TYPE_CHECKING:
+    from ledger.checkpoint import Checkpoint
 
 
 def account_balance(account: Account) -> int:
@@ -137,20 +154,28 @@ class VerifyReport:
         return not self.problems
 
 
-def ledger_verify() -> VerifyReport:
+def ledger_verify(*, checkpoint: Checkpoint | None = None) -> VerifyReport:
     """Recompute every account from its entries and check every transaction.
 
     For each account, walking its entries in sequence order: sequences run
-    1, 2, 3 … without gaps; each `balance_after` is the running sum; each
-    `prev_hash` is the previous entry's hash and each `hash` recomputes; an
-    account without `allow_negative` is never below zero; the final balance,
-    sequence and head hash equal the cached ones. For transactions: at least
-    two entries summing to zero. The trial balance sums to zero.
+    1, 2, 3 … without gaps; `posted_at` never decreases (postings take their
+    time under the account's lock); each `balance_after` is the running sum;
+    each `prev_hash` is the previous entry's hash and each `hash` recomputes;
+    an account without `allow_negative` is never below zero; the final
+    balance, sequence and head hash equal the cached ones. Every entry has the
+    time of its transaction. For transactions: at least two entries summing to
+    zero. The trial balance sums to zero. `system:holds` holds exactly the open
+    holds; every hold and every posted proposal points at an existing
+    transaction of the right kind. With `checkpoint`, the ledger must extend
+    it (ledger/checkpoint.py): the hash chains are not keyed, so a rewrite
+    that recomputes them is only found against a record kept outside the
+    database.
     """
     report = VerifyReport()
     for account in Account.objects.order_by("pk").iterator():
         report.accounts += 1
         running, expected_sequence, prev_hash = 0, 1, GENESIS_HASH
+        prev_posted = None
         broken_chain = False
         entries = (
             Entry.objects.filter(account=account)
@@ -184,6 +209,12 @@ def ledger_verify() -> VerifyReport:
                 )
                 expected_sequence = sequence
             expected_sequence += 1
+            if prev_posted is not None and posted < prev_posted:
+                report.problems.append(
+                    f"{where}: posted at {posted.isoformat()}, before the entry preceding it "
+                    f"({prev_posted.isoformat()})"
+                )
+            prev_posted = posted
             if balance_after != running:
                 report.problems.append(
                     f"{where}: balance_after {balance_after}, entries sum to {running}"
@@ -191,7 +222,7 @@ def ledger_verify() -> VerifyReport:
             if running < 0 and not account.allow_negative:
                 report.problems.append(f"{where}: balance {running} below zero")
             if not broken_chain:
-                probe = Entry(
+                recomputed = Entry(
                     sequence=sequence,
                     amount=amount,
                     balance_after=balance_after,
@@ -202,7 +233,7 @@ def ledger_verify() -> VerifyReport:
                 if entry_prev != prev_hash:
                     report.problems.append(f"{where}: prev_hash does not match the previous entry")
                     broken_chain = True
-                elif probe.compute_hash(account.code) != entry_hash_value:
+                elif recomputed.compute_hash(account.code) != entry_hash_value:
                     report.problems.append(f"{where}: hash does not match the entry's content")
                     broken_chain = True
             prev_hash = entry_hash_value
@@ -218,6 +249,7 @@ def ledger_verify() -> VerifyReport:
         if prev_hash != account.head_hash:
             report.problems.append(f"{account.code}: head_hash is not the last entry's hash")
 
+    report.problems += _entries_off_their_transaction()
     report.transactions = Transaction.objects.count()
     unbalanced = (
         Transaction.objects.annotate(n=Count("entries"), total=Sum("entries__amount"))
@@ -229,4 +261,117 @@ def ledger_verify() -> VerifyReport:
     total = Account.objects.aggregate(total=Sum("balance"))["total"] or 0
     if total != 0:
         report.problems.append(f"trial balance: accounts sum to {total}, not 0")
+    report.problems += _holds_problems()
+    report.problems += _proposal_problems()
+    if checkpoint is not None:
+        from ledger.checkpoint import checkpoint_problems
+
+        report.problems += checkpoint_problems(checkpoint)
     return report
+
+
+def _entries_off_their_transaction() -> list[str]:
+    """Entries whose transaction is missing or was posted at another time.
+
+    The hash covers the entry's own time, not its transaction's: moving an
+    entry to another place in its account's chain shows here or in the order
+    of times.
+    """
+    entry, account, txn = Entry._meta.db_table, Account._meta.db_table, Transaction._meta.db_table
+    sql = (
+        "SELECT a.code, e.sequence, e.transaction_id, t.id "  # noqa: S608 -- table names from the models
+        f"FROM {entry} e JOIN {account} a ON a.id = e.account_id "
+        f"LEFT JOIN {txn} t ON t.id = e.transaction_id "
+        "WHERE t.id IS NULL OR t.posted_at <> e.posted_at ORDER BY a.code, e.sequence"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    return [
+        f"{code} entry #{sequence}: transaction #{txn_id} "
+        + ("is missing" if found is None else "was posted at another time")
+        for code, sequence, txn_id, found in rows
+    ]
+
+
+#: The transaction kind each resolved hold status must point at.
+_RESOLUTION_KIND = {HoldStatus.SETTLED: "hold_settle", HoldStatus.RELEASED: "hold_release"}
+
+
+def _kinds(ids: set[int]) -> dict[int, tuple[str, int | None]]:
+    """{transaction id: (kind, reverses id)} of those of `ids` that exist."""
+    found: dict[int, tuple[str, int | None]] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):  # SQLite caps the parameters of a query
+        chunk = ordered[start : start + 500]
+        for pk, kind, reverses in Transaction.objects.filter(pk__in=chunk).values_list(
+            "pk", "kind", "reverses_id"
+        ):
+            found[pk] = (kind, reverses)
+    return found
+
+
+def _holds_problems() -> list[str]:
+    """`system:holds` holds exactly the open holds, and every hold has its transactions."""
+    problems = []
+    holds = list(
+        Hold.objects.order_by("pk").values_list(
+            "pk", "status", "amount", "hold_transaction_id", "resolution_id"
+        )
+    )
+    kinds = _kinds({h[3] for h in holds} | {h[4] for h in holds if h[4] is not None})
+    open_total = 0
+    for pk, status, amount, held_by, resolved_by in holds:
+        if status == HoldStatus.OPEN:
+            open_total += amount
+        found = kinds.get(held_by)
+        if found is None:
+            problems.append(f"hold #{pk}: its transaction #{held_by} is missing")
+        elif found[0] != "hold":
+            problems.append(f"hold #{pk}: its transaction #{held_by} is a {found[0]}, not a hold")
+        if resolved_by is None:
+            continue
+        found = kinds.get(resolved_by)
+        if found is None:
+            problems.append(f"hold #{pk}: its resolution #{resolved_by} is missing")
+        elif found[0] != _RESOLUTION_KIND.get(status):
+            problems.append(f"hold #{pk} ({status}): its resolution #{resolved_by} is a {found[0]}")
+    held = (
+        Account.objects.filter(code=f"system:{Purpose.HOLDS}")
+        .values_list("balance", flat=True)
+        .first()
+    ) or 0
+    if held != open_total:
+        problems.append(f"system:holds: balance {held}, open holds sum to {open_total}")
+    return problems
+
+
+#: The transaction kind an approved proposal of each kind posts.
+_PROPOSAL_KIND = {ProposalKind.GRANT: "grant", ProposalKind.CORRECTION: "reversal"}
+
+
+def _proposal_problems() -> list[str]:
+    """Approved proposals, and only they, point at an existing transaction of their kind."""
+    problems = []
+    proposals = list(
+        Proposal.objects.order_by("pk").values_list(
+            "pk", "kind", "status", "posted_id", "target_id"
+        )
+    )
+    kinds = _kinds({p[3] for p in proposals if p[3] is not None})
+    for pk, kind, status, posted, target in proposals:
+        approved = status == ProposalStatus.APPROVED
+        if posted is None:
+            if approved:
+                problems.append(f"proposal #{pk}: approved but nothing posted")
+            continue
+        if not approved:
+            problems.append(f"proposal #{pk}: {status} yet transaction #{posted} is its posting")
+        found = kinds.get(posted)
+        if found is None:
+            problems.append(f"proposal #{pk}: its transaction #{posted} is missing")
+        elif found[0] != _PROPOSAL_KIND[kind]:
+            problems.append(f"proposal #{pk}: its transaction #{posted} is a {found[0]}")
+        elif kind == ProposalKind.CORRECTION and found[1] != target:
+            problems.append(f"proposal #{pk}: its transaction #{posted} does not reverse #{target}")
+    return problems
