@@ -9,14 +9,20 @@ PORT ?= 8000
 # Tests on PostgreSQL create (and drop) a fresh database named test_nanum.
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/nanum
 PYTEST_ARGS ?=
+# make backup / make restore: DATABASE_URL (PostgreSQL) is the database dumped or restored
+# into; BACKUP_FILE defaults to backups/nanum-<UTC time>.dump (backup) and to the newest
+# backups/*.dump (restore).
+BACKUP_FILE ?=
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 
-.PHONY: help run test test-sqlite test-postgres lint format bench messages makemessages system-deps install clean
+.PHONY: help run test test-sqlite test-postgres lint format bench backup restore messages makemessages system-deps install clean
 
 help:
 	@echo "make run    - set up (.venv, dependencies, migrations, demo data) and serve http://$(HOST):$(PORT)"
 	@echo "make test   - the whole suite on SQLite and on PostgreSQL, browser tests included, then lint"
 	@echo "make bench  - the benchmarks under bench/ (PostgreSQL)"
+	@echo "make backup DATABASE_URL=postgres://... [BACKUP_FILE=backups/x.dump]  - pg_dump -Fc"
+	@echo "make restore DATABASE_URL=postgres://.../new_db [BACKUP_FILE=...]  - into a new or empty database"
 
 install: $(STAMP)
 
@@ -65,6 +71,12 @@ bench: $(STAMP) messages
 		echo "== $$script"; \
 		DEBUG=1 DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python $$script || exit 1; \
 	done
+
+backup:
+	DATABASE_URL="$(DATABASE_URL)" BACKUP_FILE="$(BACKUP_FILE)" bash scripts/backup
+
+restore:
+	DATABASE_URL="$(DATABASE_URL)" BACKUP_FILE="$(BACKUP_FILE)" bash scripts/restore
 
 clean:
 	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 staticfiles .pytest_cache .ruff_cache $(MO_FILES)
