@@ -138,7 +138,7 @@ def test_a_restored_backup_verifies_with_the_same_balances_and_head_hashes(
             psycopg.connect(_url(target)) as conn,
             pytest.raises(psycopg.Error, match="append-only"),
         ):
-            conn.execute("UPDATE ledger_entry SET amount = amount WHERE id = 1")
+            conn.execute("UPDATE ledger_entry SET amount = amount")
 
         # A second restore into the now populated database is refused and changes nothing.
         again = _run("bash", "scripts/restore", DATABASE_URL=_url(target), BACKUP_FILE=str(dump))

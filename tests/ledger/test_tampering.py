@@ -103,6 +103,21 @@ def test_a_checkpoint_finds_the_deleted_transaction_replaced_by_another(
     assert f"{YUSEONG} entry #1: hash or balance differs from the checkpoint" in err
 
 
+def test_deleting_the_newest_transaction_when_it_is_a_hold_leaves_the_hold_dangling(
+    busy_ledger,
+):
+    newest = hold(source=busy_ledger["서구"], amount=4)
+    delete_newest_transaction_and_rewind()
+
+    problems = ledger_verify().problems
+
+    txn = newest.hold_transaction_id
+    assert f"hold #{newest.pk}: its transaction #{txn} is missing" in problems
+    assert "system:holds: balance 10, open holds sum to 14" in problems
+    # The test's end checks the deferred foreign keys; take the dangling row away.
+    Hold.objects.filter(pk=newest.pk).delete()
+
+
 # --- swapping two entries and re-chaining them ---------------------------------------
 
 
@@ -292,3 +307,15 @@ def test_no_checkpoint_of_a_ledger_that_fails_verification(busy_ledger, tmp_path
     with pytest.raises(CommandError, match="No checkpoint written"):
         call_command("ledger_checkpoint", "--out", str(path), stderr=StringIO())
     assert not path.exists()
+
+
+def test_development_checkpoints_are_refused_in_production(busy_ledger, tmp_path, settings):
+    settings.DEBUG, settings.LEDGER_CHECKPOINT_KEY = True, ""
+    path = tmp_path / "checkpoint.json"
+    code, _out, err = _command("ledger_checkpoint", "--out", str(path))
+    assert code == 0
+    assert "development key" in err
+
+    settings.DEBUG, settings.LEDGER_CHECKPOINT_KEY = False, "p" * 40
+    with pytest.raises(CommandError, match="does not verify"):
+        call_command("ledger_verify", "--checkpoint", str(path))
