@@ -23,7 +23,7 @@ from django_fsm import has_transition_perm
 from audit.services import audit_transition
 from config.exceptions import NotAllowed
 from donors.exceptions import NotMatched
-from donors.models import Match, MatchState
+from donors.models import Donor, Match, MatchState
 from donors.permissions import represents
 from donors.services import match_open, match_release, match_settle, split_cost
 from ledger.models import Purpose
@@ -49,7 +49,7 @@ from marketplace.models import (
     ListingState,
     ResourceKind,
 )
-from marketplace.privacy import contains_personal_numbers
+from marketplace.personal_numbers import refuse_personal_numbers
 from marketplace.selectors import active_claims_in_category, points_per_unit
 from people.models import Role, User
 from people.permissions import may_act
@@ -127,6 +127,9 @@ def categories_load_csv(*, path: Path | str | None = None) -> tuple[int, int, in
 def _run_transition(obj: Any, name: str, by: User | None, reason: str = "") -> None:
     """Check, run, save and audit one FSM transition. `by=None` is the system
     (expiry, reservation), which needs no permission."""
+    if by is not None:
+        # A reason is kept in the audit log and shown beside the household's claim.
+        refuse_personal_numbers(text=reason, field="reason")
     method = getattr(obj, name)
     source = obj.state
     available = {t.name for t in obj.get_available_state_transitions()}
@@ -180,18 +183,24 @@ def _check_listing_fields(fields: dict[str, Any]) -> None:
         )
 
 
-def listing_create(*, by: User, region: Region, donor=None, **fields: Any) -> Listing:
+def listing_create(
+    *, by: User, region: Region, donor: Donor | None = None, **fields: Any
+) -> Listing:
     """A coordinator drafts a listing for a region they cover (a dong or a district);
     or a donor's representative drafts an in-kind gift of that donor in any region,
-    which a coordinator of the region then reviews and publishes."""
+    which a coordinator of the region then reviews and publishes. Only a
+    representative of the donor may name it."""
     if region.level not in (Level.DONG, Level.DISTRICT, Level.ZONE):
         raise InvalidRequest(
             _("A listing belongs to a dong or a district."),
             fields={"region": [_("Choose a dong or a district.")]},
         )
-    if not may_act(by, Role.COORDINATOR, region) and not (
-        donor is not None and represents(by, donor)
-    ):
+    # An in-kind gift counts on its donor's donation receipt, so only the donor's
+    # own representatives may offer one: a coordinator cannot name a donor.
+    if donor is not None:
+        if not represents(by, donor):
+            raise NotAllowed(_("Only a representative of this donor may offer its gifts."))
+    elif not may_act(by, Role.COORDINATOR, region):
         raise NotAllowed(_("Only a coordinator of this region may list resources here."))
     _check_listing_fields(fields)
     with transaction.atomic():
@@ -208,16 +217,20 @@ def listing_create(*, by: User, region: Region, donor=None, **fields: Any) -> Li
 
 
 def listing_update(*, listing: Listing, by: User, **fields: Any) -> Listing:
-    """Drafts are edited freely; once published a listing's terms are fixed."""
+    """Drafts are edited freely (a gift only by its donor's representatives); once
+    published a listing's terms are fixed."""
     with transaction.atomic():
         listing = (
             Listing.objects.select_for_update(of=("self",))
             .select_related("donor")
             .get(pk=listing.pk)
         )
-        if not may_act(by, Role.COORDINATOR, listing.region) and not (
-            listing.donor is not None and represents(by, listing.donor)
-        ):
+        # A gift's terms are its donor's: they set the amount on its receipt. The
+        # region's coordinator reviews and publishes it but does not rewrite it.
+        if listing.donor is not None:
+            if not represents(by, listing.donor):
+                raise NotAllowed(_("Only a representative of this donor may change its gift."))
+        elif not may_act(by, Role.COORDINATOR, listing.region):
             raise NotAllowed()
         if listing.state != ListingState.DRAFT:
             raise IllegalTransition(_("Only a draft can be edited."))
@@ -265,15 +278,6 @@ def _settle_listing_state(listing: Listing) -> None:
 # --- households -----------------------------------------------------------------
 
 
-def _refuse_personal_numbers(text: str, field: str) -> None:
-    if contains_personal_numbers(text):
-        message = _(
-            "This looks like a resident registration number or a phone number. "
-            "Household notes must not contain either."
-        )
-        raise InvalidRequest(message, fields={field: [message]})
-
-
 def household_create(*, by: User, dong: Region, size: int, needs=(), notes: str = "") -> Household:
     if dong.level != Level.DONG:
         raise InvalidRequest(
@@ -286,7 +290,7 @@ def household_create(*, by: User, dong: Region, size: int, needs=(), notes: str 
             _("A household has 1 to 20 members."),
             fields={"size": [_("Enter a number from 1 to 20.")]},
         )
-    _refuse_personal_numbers(notes, "notes")
+    refuse_personal_numbers(text=notes, field="notes")
     with transaction.atomic():
         household = Household.objects.create(dong=dong, size=size, case_manager=by, notes=notes)
         household.needs.set(needs)
@@ -304,7 +308,7 @@ def household_update(
             fields={"size": [_("Enter a number from 1 to 20.")]},
         )
     if notes is not None:
-        _refuse_personal_numbers(notes, "notes")
+        refuse_personal_numbers(text=notes, field="notes")
     with transaction.atomic():
         if size is not None:
             household.size = size
@@ -362,7 +366,7 @@ def follow_up_record(*, follow_up: FollowUp, by: User, note: str) -> FollowUp:
                 _("Write what the follow-up found."),
                 fields={"note": [_("This field is required.")]},
             )
-        _refuse_personal_numbers(note, "note")
+        refuse_personal_numbers(text=note, field="note")
         follow_up.recorded_at, follow_up.recorded_by, follow_up.note = timezone.now(), by, note
         follow_up.save()
     return follow_up
@@ -401,6 +405,7 @@ def claim_request(
         )
     if not may_act(by, Role.CASE_MANAGER, household.dong):
         raise NotAllowed(_("You can claim only for households in your own regions."))
+    refuse_personal_numbers(text=justification, field="justification")
     if household.status != HouseholdStatus.ACTIVE:
         raise IllegalTransition(_("This household's case is closed."))
     try:
