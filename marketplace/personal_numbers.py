@@ -110,11 +110,15 @@ def _national(digits: str) -> str:
     return digits
 
 
-def _kind_of(digits: str, *, amount: bool) -> str | None:
-    if _REGISTRATION.fullmatch(digits):
+def _kind_of(digits: str, *, amount: bool, registration_shaped: bool) -> str | None:
+    # 13 digits can be both (82 + 010 + 8 digits; someone born in 1982): the
+    # way they are grouped says which, for the message only — both are refused.
+    if registration_shaped and _REGISTRATION.fullmatch(digits):
         return RRN
     if _PHONE.fullmatch(_national(digits)):
         return PHONE
+    if _REGISTRATION.fullmatch(digits):
+        return RRN
     if not amount and _REPRESENTATIVE.fullmatch(digits):
         return PHONE
     return None
@@ -127,12 +131,14 @@ def find_personal_number(text: str | None) -> str | None:
     for groups, after in _runs(_normalise(text)):
         amount = after.startswith("원")
         for start in range(len(groups)):
-            joined = ""
+            joined, sizes = "", []
             for group in groups[start:]:
                 joined += group
+                sizes.append(len(group))
                 if len(joined) > _LONGEST:
                     break
-                kind = _kind_of(joined, amount=amount)
+                shaped = sizes in ([13], [6, 7])
+                kind = _kind_of(joined, amount=amount, registration_shaped=shaped)
                 if kind is not None:
                     return kind
     return None
