@@ -213,6 +213,17 @@ def donor_drafts_for_review(user) -> QuerySet[Listing]:
 # --- the donation receipt -----------------------------------------------------------
 
 
+def confirmed_gift_claims(donor: Donor) -> QuerySet[Claim]:
+    """Claims of the donor's in-kind gifts that the donor itself offered: the
+    listing was drafted by one of its representatives (`listing_create` refuses
+    anyone else). A listing that names the donor without that — from before the
+    rule, or written to the database by hand — never reaches its receipt."""
+    return Claim.objects.filter(
+        listing__donor=donor,
+        listing__posted_by__donor_memberships__donor=donor,
+    )
+
+
 @dataclass(frozen=True)
 class ReceiptItem:
     kind: str  # "pledge" (money through a pledge) or "in_kind" (goods, services, hours)
@@ -287,8 +298,8 @@ def donation_receipt(donor: Donor, year: int) -> Receipt:
             )
         )
     fulfilled = (
-        Claim.objects.filter(
-            listing__donor=donor,
+        confirmed_gift_claims(donor)
+        .filter(
             state=ClaimState.FULFILLED,
             quantity_received__gt=0,
             closed_at__gte=start,
@@ -325,7 +336,8 @@ def receipt_years(donor: Donor) -> list[int]:
     ):
         years.add(moment.year)
     for moment in (
-        Claim.objects.filter(listing__donor=donor, state=ClaimState.FULFILLED)
+        confirmed_gift_claims(donor)
+        .filter(state=ClaimState.FULFILLED)
         .datetimes("closed_at", "year", tzinfo=tz)
         .order_by()
     ):

@@ -52,6 +52,7 @@ from marketplace.models import (
     Listing,
     ResourceKind,
 )
+from marketplace.personal_numbers import validate_no_personal_numbers
 from marketplace.selectors import claims_visible_to, households_visible_to, points_per_unit
 from marketplace.services import (
     claim_approve,
@@ -224,8 +225,10 @@ class ListingSerializer(serializers.ModelSerializer):
         required=False,
         allow_null=True,
         write_only=True,
+        error_messages={"does_not_exist": _("Choose a verified donor that you represent.")},
         help_text=_(
-            "Id of the verified donor organisation that gave it, if any; fixed once created"
+            "Id of the verified donor organisation that gave it, if any; only its "
+            "representatives may name it; fixed once created"
         ),
     )
     value_per_unit_krw = KrwField(
@@ -284,6 +287,17 @@ class ListingSerializer(serializers.ModelSerializer):
             "pickup_notes": {"max_length": MAX_TEXT},
         }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.method not in permissions.SAFE_METHODS:
+            # Only a donor the caller represents can be named: any other is "not
+            # found", like an id that does not exist (its existence is not theirs
+            # to learn, and its receipt not theirs to fill).
+            self.fields["donor_id"].queryset = donors_represented(request.user).filter(
+                is_active=True, verified_at__isnull=False
+            )
+
     def get_category_name(self, obj: Listing) -> str:
         return obj.category.name
 
@@ -312,7 +326,12 @@ class ListingSerializer(serializers.ModelSerializer):
 
 
 class WithdrawSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    reason = serializers.CharField(
+        max_length=MAX_TEXT,
+        required=False,
+        allow_blank=True,
+        validators=[validate_no_personal_numbers],
+    )
 
 
 #: The services name the model's field; the API calls it by its unit.
@@ -447,6 +466,7 @@ class HouseholdUpdateSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         help_text=_("Never write names, resident registration numbers or phone numbers."),
+        validators=[validate_no_personal_numbers],
     )
 
 
@@ -461,7 +481,7 @@ class FollowUpRecordSerializer(serializers.Serializer):
     follow_up = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, help_text=_("Id of one of this household's follow-ups")
     )
-    note = serializers.CharField(max_length=MAX_TEXT)
+    note = serializers.CharField(max_length=MAX_TEXT, validators=[validate_no_personal_numbers])
 
 
 class HouseholdViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
@@ -609,6 +629,7 @@ class ClaimCreateSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         help_text=_("Required when the household had this category in the duplicate window"),
+        validators=[validate_no_personal_numbers],
     )
 
     def __init__(self, *args: Any, user=None, **kwargs: Any) -> None:
@@ -619,11 +640,16 @@ class ClaimCreateSerializer(serializers.Serializer):
 
 
 class ClaimDecisionSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    reason = serializers.CharField(
+        max_length=MAX_TEXT,
+        required=False,
+        allow_blank=True,
+        validators=[validate_no_personal_numbers],
+    )
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=MAX_TEXT)
+    reason = serializers.CharField(max_length=MAX_TEXT, validators=[validate_no_personal_numbers])
 
 
 class FulfilSerializer(serializers.Serializer):

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from marketplace.models import Category, Household, ResourceKind
-from marketplace.privacy import contains_personal_numbers
+from marketplace.personal_numbers import validate_no_personal_numbers
 from regions.models import Level, Region
 
 #: Dates outside this window mean nothing to a listing and are refused.
@@ -352,7 +352,12 @@ class ListingForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=1000, required=False)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        required=False,
+        validators=[validate_no_personal_numbers],
+    )
 
 
 # --- claims --------------------------------------------------------------------------------
@@ -400,6 +405,7 @@ class ClaimForm(forms.Form):
     justification = _text_field(
         _("Justification for a repeated service"),
         help_text=_("Why this household needs the same kind of help again so soon."),
+        validators=[validate_no_personal_numbers],
     )
     idempotency_key = _idempotency_field()
 
@@ -423,18 +429,6 @@ NOTES_WARNING = _(
 )
 
 
-def _check_notes(text: str) -> str:
-    if contains_personal_numbers(text):
-        raise ValidationError(
-            _(
-                "This looks like a resident registration number or a phone number. "
-                "Household notes must not contain either."
-            ),
-            code="personal_data",
-        )
-    return text
-
-
 class HouseholdForm(forms.Form):
     dong = RegionCodeField(label=_("Dong"))
     size = forms.IntegerField(
@@ -450,7 +444,9 @@ class HouseholdForm(forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 8}),
         error_messages={"invalid_choice": _("Choose listed categories.")},
     )
-    notes = _text_field(_("Notes"), rows=4, help_text=NOTES_WARNING)
+    notes = _text_field(
+        _("Notes"), rows=4, help_text=NOTES_WARNING, validators=[validate_no_personal_numbers]
+    )
 
     def __init__(self, *args: Any, dongs: QuerySet[Region] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -464,9 +460,6 @@ class HouseholdForm(forms.Form):
                 *self.fields["dong"].choices[1:],
             ]
 
-    def clean_notes(self) -> str:
-        return _check_notes(self.cleaned_data.get("notes") or "")
-
     def clean_needs(self) -> list[Category]:
         codes = self.cleaned_data.get("needs") or []
         return list(Category.objects.filter(code__in=codes))
@@ -478,7 +471,5 @@ class FollowUpForm(forms.Form):
         required=True,
         rows=2,
         error_messages={"required": _("Write what the follow-up found.")},
+        validators=[validate_no_personal_numbers],
     )
-
-    def clean_note(self) -> str:
-        return _check_notes(self.cleaned_data.get("note") or "")

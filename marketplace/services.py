@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from django_fsm import has_transition_perm
 from audit.services import audit_transition
 from config.exceptions import NotAllowed
 from donors.exceptions import NotMatched
-from donors.models import Match, MatchState
+from donors.models import Donor, Match, MatchState
 from donors.permissions import represents
 from donors.services import match_open, match_release, match_settle, split_cost
 from ledger.models import Purpose
@@ -49,7 +50,7 @@ from marketplace.models import (
     ListingState,
     ResourceKind,
 )
-from marketplace.privacy import contains_personal_numbers
+from marketplace.personal_numbers import refuse_personal_numbers
 from marketplace.selectors import active_claims_in_category, points_per_unit
 from people.models import Role, User
 from people.permissions import may_act
@@ -68,39 +69,156 @@ class Kind:
 # --- categories -------------------------------------------------------------
 
 
+CATEGORY_COLUMNS = ("code", "parent_code", "name_ko", "name_en", "usual_kind")
+
+
+def _category_field_problems(values: dict[str, str]) -> list[str]:
+    problems = [
+        f"{column} contains a control character"
+        for column, value in values.items()
+        if any(unicodedata.category(char) == "Cc" for char in value)
+    ]
+    for column in ("code", "name_ko", "name_en"):
+        limit = Category._meta.get_field(column).max_length
+        if len(values[column]) > limit:
+            problems.append(f"{column} is longer than {limit} characters")
+    if problems:
+        return problems
+    if not values["code"] or not values["name_ko"] or not values["name_en"]:
+        problems.append("code, name_ko and name_en are required")
+    if values["usual_kind"] not in ResourceKind.values:
+        problems.append(f"usual_kind {values['usual_kind']!r} is unknown")
+    if values["code"] and values["parent_code"] == values["code"]:
+        problems.append("a category cannot be its own parent")
+    return problems
+
+
+def _read_category_rows(text: str) -> list[dict[str, Any]]:
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        header = tuple(reader.fieldnames or ())
+    except csv.Error as exc:
+        raise CategoryFileError([(1, f"not readable as CSV ({exc})")]) from None
+    missing = [column for column in CATEGORY_COLUMNS if column not in header]
+    if missing:
+        raise CategoryFileError([(1, f"missing column(s): {', '.join(missing)}")])
+    rows: list[dict[str, Any]] = []
+    problems: list[tuple[int, str]] = []
+    seen: dict[str, int] = {}
+    try:
+        for record in reader:
+            line = reader.line_num
+            if None in record:
+                problems.append((line, "more fields than the header has"))
+                continue
+            values = {k: (record.get(k) or "").strip() for k in CATEGORY_COLUMNS}
+            row_problems = _category_field_problems(values)
+            if values["code"] in seen:
+                row_problems.append(
+                    f"code {values['code']} already appears on line {seen[values['code']]}"
+                )
+            if row_problems:
+                problems.extend((line, message) for message in row_problems)
+            else:
+                seen[values["code"]] = line
+                rows.append({**values, "line": line})
+    except csv.Error as exc:
+        # The line being read is not counted yet.
+        problems.append((reader.line_num + 1, f"not readable as CSV ({exc})"))
+    if problems:
+        raise CategoryFileError(problems)
+    if not rows:
+        raise CategoryFileError([(1, "the file has no categories")])
+    return rows
+
+
+def _check_category_tree(rows: list[dict[str, Any]]) -> None:
+    """Two levels only, once the file is applied: a parent is a top-level
+    category, known in the file or the database, and a category with
+    subcategories (in the database, not moved away by the file) has no parent.
+    Two levels admit no cycle, so none is loaded, with the file's rows or the
+    database's."""
+    in_file = {row["code"]: row for row in rows}
+    referred = {row["parent_code"] for row in rows if row["parent_code"]}
+    stored = {
+        code: parent_code or ""
+        for code, parent_code in Category.objects.filter(
+            code__in=referred | set(in_file)
+        ).values_list("code", "parent__code")
+    }
+
+    def parent_of(code: str) -> str | None:
+        """The code's parent after the load ("" for none), None when unknown."""
+        if code in in_file:
+            return in_file[code]["parent_code"]
+        return stored.get(code)
+
+    children: dict[str, list[str]] = {}
+    for code, parent_code in Category.objects.filter(parent__code__in=set(in_file)).values_list(
+        "code", "parent__code"
+    ):
+        if code not in in_file:  # a child the file moves is counted with the file's rows
+            children.setdefault(parent_code, []).append(code)
+    for row in rows:
+        if row["parent_code"]:
+            children.setdefault(row["parent_code"], []).append(row["code"])
+
+    problems: list[tuple[int, str]] = []
+    for row in rows:
+        parent_code = row["parent_code"]
+        if not parent_code:
+            continue
+        grandparent = parent_of(parent_code)
+        if grandparent is None:
+            problems.append(
+                (row["line"], f"parent {parent_code} is neither in the file nor loaded")
+            )
+        elif grandparent:
+            problems.append(
+                (
+                    row["line"],
+                    f"parent {parent_code} is itself under {grandparent}: "
+                    "categories have two levels",
+                )
+            )
+        elif row["code"] in children:
+            problems.append(
+                (
+                    row["line"],
+                    f"{row['code']} has subcategories ({', '.join(sorted(children[row['code']]))}) "
+                    "and cannot be under another category",
+                )
+            )
+    if problems:
+        raise CategoryFileError(problems)
+
+
 def categories_load_csv(*, path: Path | str | None = None) -> tuple[int, int, int]:
     """Create or update categories, all or nothing; idempotent.
 
-    Returns (created, updated, unchanged).
+    Every problem of the file is reported with its line (CategoryFileError) and
+    nothing is written. Returns (created, updated, unchanged).
     """
-    text = Path(path or CATEGORIES_CSV).read_text(encoding="utf-8-sig")
-    reader = csv.DictReader(io.StringIO(text))
-    rows, problems = [], []
-    for record in reader:
-        values = {
-            k: (record.get(k) or "").strip()
-            for k in ("code", "parent_code", "name_ko", "name_en", "usual_kind")
-        }
-        if not values["code"] or not values["name_ko"] or not values["name_en"]:
-            problems.append((reader.line_num, "code, name_ko and name_en are required"))
-        elif values["usual_kind"] not in ResourceKind.values:
-            problems.append((reader.line_num, f"usual_kind {values['usual_kind']!r} is unknown"))
-        else:
-            rows.append(values)
-    codes = {row["code"] for row in rows}
-    for row in rows:
-        if (
-            row["parent_code"]
-            and row["parent_code"] not in codes
-            and not Category.objects.filter(code=row["parent_code"]).exists()
-        ):
-            problems.append((0, f"{row['code']}: parent {row['parent_code']} is unknown"))
-    if problems:
-        raise CategoryFileError(problems)
+    try:
+        text = Path(path or CATEGORIES_CSV).read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CategoryFileError([(0, f"the file is not UTF-8 text ({exc.reason})")]) from None
+    except OSError as exc:
+        raise CategoryFileError([(0, f"cannot read the file: {exc.strerror}")]) from None
+    rows = _read_category_rows(text)
     created = updated = unchanged = 0
     with transaction.atomic():
+        # Locked so that a concurrent load cannot change the tree between the
+        # check and the writes.
+        list(Category.objects.select_for_update().values_list("pk", flat=True))
+        _check_category_tree(rows)
+        by_code: dict[str, Category] = {}
         for row in sorted(rows, key=lambda r: bool(r["parent_code"])):
-            parent = Category.objects.get(code=row["parent_code"]) if row["parent_code"] else None
+            parent = None
+            if row["parent_code"]:
+                parent = by_code.get(row["parent_code"]) or Category.objects.get(
+                    code=row["parent_code"]
+                )
             fields = {
                 "parent": parent,
                 "name_ko": row["name_ko"],
@@ -109,7 +227,7 @@ def categories_load_csv(*, path: Path | str | None = None) -> tuple[int, int, in
             }
             category = Category.objects.filter(code=row["code"]).first()
             if category is None:
-                Category.objects.create(code=row["code"], **fields)
+                category = Category.objects.create(code=row["code"], **fields)
                 created += 1
             elif any(getattr(category, k) != v for k, v in fields.items()):
                 for k, v in fields.items():
@@ -118,6 +236,7 @@ def categories_load_csv(*, path: Path | str | None = None) -> tuple[int, int, in
                 updated += 1
             else:
                 unchanged += 1
+            by_code[row["code"]] = category
     return created, updated, unchanged
 
 
@@ -127,6 +246,9 @@ def categories_load_csv(*, path: Path | str | None = None) -> tuple[int, int, in
 def _run_transition(obj: Any, name: str, by: User | None, reason: str = "") -> None:
     """Check, run, save and audit one FSM transition. `by=None` is the system
     (expiry, reservation), which needs no permission."""
+    if by is not None:
+        # A reason is kept in the audit log and shown beside the household's claim.
+        refuse_personal_numbers(text=reason, field="reason")
     method = getattr(obj, name)
     source = obj.state
     available = {t.name for t in obj.get_available_state_transitions()}
@@ -180,18 +302,24 @@ def _check_listing_fields(fields: dict[str, Any]) -> None:
         )
 
 
-def listing_create(*, by: User, region: Region, donor=None, **fields: Any) -> Listing:
+def listing_create(
+    *, by: User, region: Region, donor: Donor | None = None, **fields: Any
+) -> Listing:
     """A coordinator drafts a listing for a region they cover (a dong or a district);
     or a donor's representative drafts an in-kind gift of that donor in any region,
-    which a coordinator of the region then reviews and publishes."""
+    which a coordinator of the region then reviews and publishes. Only a
+    representative of the donor may name it."""
     if region.level not in (Level.DONG, Level.DISTRICT, Level.ZONE):
         raise InvalidRequest(
             _("A listing belongs to a dong or a district."),
             fields={"region": [_("Choose a dong or a district.")]},
         )
-    if not may_act(by, Role.COORDINATOR, region) and not (
-        donor is not None and represents(by, donor)
-    ):
+    # An in-kind gift counts on its donor's donation receipt, so only the donor's
+    # own representatives may offer one: a coordinator cannot name a donor.
+    if donor is not None:
+        if not represents(by, donor):
+            raise NotAllowed(_("Only a representative of this donor may offer its gifts."))
+    elif not may_act(by, Role.COORDINATOR, region):
         raise NotAllowed(_("Only a coordinator of this region may list resources here."))
     _check_listing_fields(fields)
     with transaction.atomic():
@@ -208,16 +336,20 @@ def listing_create(*, by: User, region: Region, donor=None, **fields: Any) -> Li
 
 
 def listing_update(*, listing: Listing, by: User, **fields: Any) -> Listing:
-    """Drafts are edited freely; once published a listing's terms are fixed."""
+    """Drafts are edited freely (a gift only by its donor's representatives); once
+    published a listing's terms are fixed."""
     with transaction.atomic():
         listing = (
             Listing.objects.select_for_update(of=("self",))
             .select_related("donor")
             .get(pk=listing.pk)
         )
-        if not may_act(by, Role.COORDINATOR, listing.region) and not (
-            listing.donor is not None and represents(by, listing.donor)
-        ):
+        # A gift's terms are its donor's: they set the amount on its receipt. The
+        # region's coordinator reviews and publishes it but does not rewrite it.
+        if listing.donor is not None:
+            if not represents(by, listing.donor):
+                raise NotAllowed(_("Only a representative of this donor may change its gift."))
+        elif not may_act(by, Role.COORDINATOR, listing.region):
             raise NotAllowed()
         if listing.state != ListingState.DRAFT:
             raise IllegalTransition(_("Only a draft can be edited."))
@@ -265,15 +397,6 @@ def _settle_listing_state(listing: Listing) -> None:
 # --- households -----------------------------------------------------------------
 
 
-def _refuse_personal_numbers(text: str, field: str) -> None:
-    if contains_personal_numbers(text):
-        message = _(
-            "This looks like a resident registration number or a phone number. "
-            "Household notes must not contain either."
-        )
-        raise InvalidRequest(message, fields={field: [message]})
-
-
 def household_create(*, by: User, dong: Region, size: int, needs=(), notes: str = "") -> Household:
     if dong.level != Level.DONG:
         raise InvalidRequest(
@@ -286,7 +409,7 @@ def household_create(*, by: User, dong: Region, size: int, needs=(), notes: str 
             _("A household has 1 to 20 members."),
             fields={"size": [_("Enter a number from 1 to 20.")]},
         )
-    _refuse_personal_numbers(notes, "notes")
+    refuse_personal_numbers(text=notes, field="notes")
     with transaction.atomic():
         household = Household.objects.create(dong=dong, size=size, case_manager=by, notes=notes)
         household.needs.set(needs)
@@ -304,7 +427,7 @@ def household_update(
             fields={"size": [_("Enter a number from 1 to 20.")]},
         )
     if notes is not None:
-        _refuse_personal_numbers(notes, "notes")
+        refuse_personal_numbers(text=notes, field="notes")
     with transaction.atomic():
         if size is not None:
             household.size = size
@@ -362,7 +485,7 @@ def follow_up_record(*, follow_up: FollowUp, by: User, note: str) -> FollowUp:
                 _("Write what the follow-up found."),
                 fields={"note": [_("This field is required.")]},
             )
-        _refuse_personal_numbers(note, "note")
+        refuse_personal_numbers(text=note, field="note")
         follow_up.recorded_at, follow_up.recorded_by, follow_up.note = timezone.now(), by, note
         follow_up.save()
     return follow_up
@@ -401,6 +524,7 @@ def claim_request(
         )
     if not may_act(by, Role.CASE_MANAGER, household.dong):
         raise NotAllowed(_("You can claim only for households in your own regions."))
+    refuse_personal_numbers(text=justification, field="justification")
     if household.status != HouseholdStatus.ACTIVE:
         raise IllegalTransition(_("This household's case is closed."))
     try:

@@ -306,7 +306,10 @@ def _render_listing(
     if user.is_authenticated:
         shown = claim_queryset().filter(pk__in=claims_visible_to(user).filter(listing=listing))
         claims = decorate_claims(shown.order_by("-requested_at", "-pk")[:50], viewer)
-    if is_coordinator and listing.state == ListingState.DRAFT and edit_form is None:
+    # A gift's terms are its donor's (they make its receipt): its coordinator
+    # publishes or withdraws it but does not edit it.
+    may_edit = is_coordinator and listing.state == ListingState.DRAFT and listing.donor_id is None
+    if may_edit and edit_form is None:
         edit_form = ListingForm(initial=ListingForm.initial_from(listing))
     context = {
         "listing": listing,
@@ -317,7 +320,7 @@ def _render_listing(
         "is_case_manager": is_case_manager,
         "claim_form": claim_form,
         "has_households": households is not None and households.exists(),
-        "edit_form": edit_form if is_coordinator and listing.state == ListingState.DRAFT else None,
+        "edit_form": edit_form if may_edit else None,
         "manage_form": manage_form or ReasonForm(),
         "claims": claims,
         "notice": notice,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,13 +39,47 @@ class LoadResult:
         return self.created + self.updated + self.unchanged
 
 
+#: ASCII digits only: str.isdigit() and \d also accept other scripts' digits.
+_CODE = re.compile(r"[0-9]{10}")
+_MAX_NAME = Region._meta.get_field("name_ko").max_length
+
+
 def _is_code(value: str) -> bool:
-    return len(value) == 10 and value.isdigit()
+    return _CODE.fullmatch(value) is not None
+
+
+def _field_problems(values: dict[str, str]) -> list[str]:
+    """Control characters (NUL among them: PostgreSQL cannot store it) and names
+    longer than their columns, caught here so that the file is refused by line."""
+    problems = [
+        f"{column} contains a control character"
+        for column, value in values.items()
+        if any(unicodedata.category(char) == "Cc" for char in value)
+    ]
+    problems += [
+        f"{column} is longer than {_MAX_NAME} characters"
+        for column in ("name_ko", "name_en")
+        if len(values[column]) > _MAX_NAME
+    ]
+    return problems
+
+
+def _records(reader: csv.DictReader, problems: list[tuple[int, str]]):
+    """The reader's records; a line the csv module cannot parse ends the file
+    as a problem of that line (nothing after it could be trusted)."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        # The line being read is not counted yet.
+        problems.append((reader.line_num + 1, f"not readable as CSV ({exc})"))
 
 
 def _read_rows(text: str) -> list[RegionRow]:
     reader = csv.DictReader(io.StringIO(text))
-    header = tuple(reader.fieldnames or ())
+    try:
+        header = tuple(reader.fieldnames or ())
+    except csv.Error as exc:
+        raise RegionFileError([(1, f"not readable as CSV ({exc})")]) from None
     missing = [column for column in COLUMNS if column not in header]
     if missing:
         raise RegionFileError([(1, f"missing column(s): {', '.join(missing)}")])
@@ -51,14 +87,17 @@ def _read_rows(text: str) -> list[RegionRow]:
     rows: list[RegionRow] = []
     problems: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
-    for record in reader:
+    for record in _records(reader, problems):
         line = reader.line_num
         if None in record:
             problems.append((line, "more fields than the header has"))
             continue
         values = {column: (record.get(column) or "").strip() for column in COLUMNS}
+        row_problems = _field_problems(values)
+        if row_problems:
+            problems.extend((line, message) for message in row_problems)
+            continue
         row = RegionRow(line=line, **values)
-        row_problems = []
         if not _is_code(row.code):
             row_problems.append(f"code {row.code!r} is not ten digits")
         elif row.code in seen:
@@ -108,6 +147,46 @@ def _check_parents(rows: list[RegionRow]) -> None:
         raise RegionFileError(problems)
 
 
+def _check_level_changes(rows: list[RegionRow]) -> None:
+    """A region in use keeps its level: one with regions left under it (a
+    district turned into a dong would leave dongs under a dong, one turned into
+    a zone would leave its dongs without a district to trade as), point
+    accounts (which exist only at the exchange level), households (which
+    belong to dongs) or listings. A level is changed only on a bare region."""
+    by_code = {row.code: row for row in rows}
+    existing = Region.objects.filter(code__in=by_code).only("pk", "code", "level")
+    changed = {
+        region.pk: by_code[region.code]
+        for region in existing
+        if region.level != by_code[region.code].level
+    }
+    if not changed:
+        return
+    problems: list[tuple[int, str]] = []
+    for child in Region.objects.filter(parent_id__in=changed).order_by("code"):
+        row = changed[child.parent_id]
+        moved = by_code.get(child.code)
+        if moved is not None and moved.parent_code != row.code:
+            continue  # it moves elsewhere in this file
+        problems.append(
+            (
+                row.line,
+                f"{row.code} cannot change its level: the {child.level} {child.code} lies under it",
+            )
+        )
+    in_use = (
+        ("point accounts", Region.objects.filter(pk__in=changed, ledger_accounts__isnull=False)),
+        ("households", Region.objects.filter(pk__in=changed, households__isnull=False)),
+        ("listings", Region.objects.filter(pk__in=changed, listings__isnull=False)),
+    )
+    for what, queryset in in_use:
+        for pk in queryset.values_list("pk", flat=True).distinct():
+            row = changed[pk]
+            problems.append((row.line, f"{row.code} cannot change its level: it has {what}"))
+    if problems:
+        raise RegionFileError(sorted(set(problems)))
+
+
 def regions_load_csv(*, text: str | None = None, path: Path | str | None = None) -> LoadResult:
     """Create or update regions from CSV text or a file; all or nothing.
 
@@ -127,6 +206,7 @@ def regions_load_csv(*, text: str | None = None, path: Path | str | None = None)
     created = updated = unchanged = 0
     with transaction.atomic():
         _check_parents(rows)
+        _check_level_changes(rows)
         existing = {
             region.code: region
             for region in Region.objects.select_for_update().filter(

@@ -169,7 +169,9 @@ def test_a_listing_shows_whole_won_points_availability_and_the_donors_name(
         home_region=daejeon["서구"],
         verified_at=timezone.now(),
     )
-    listing = make_listing(quantity=10, krw=20_000, donor=donor)
+    # Only its representatives offer a donor's gifts; the name is what is read here.
+    listing = make_listing(quantity=10, krw=20_000)
+    Listing.objects.filter(pk=listing.pk).update(donor=donor)
     claim_for(listing, quantity=3)
     response = _client().get(f"/api/v1/listings/{listing.pk}/")
     body = response.json()

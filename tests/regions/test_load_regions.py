@@ -163,3 +163,95 @@ def test_missing_column_is_refused(tmp_path):
     path.write_text("code,level,name_ko,name_en\n3000000000,city,대전광역시,Daejeon\n")
     with pytest.raises(RegionFileError, match="missing column"):
         regions_load_csv(path=path)
+
+
+# --- what the checks above let through before ---------------------------------------------------
+
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("bad_row", "message"),
+    [
+        # Digits of other scripts pass str.isdigit(); a code is ten ASCII digits.
+        ("3017059700".translate(ARABIC_INDIC) + ",3017000000,dong,관저2동,G", "not ten digits"),
+        ("3017059700".translate(FULL_WIDTH) + ",3017000000,dong,관저2동,G", "not ten digits"),
+        ("3017059700," + "3017000000".translate(FULL_WIDTH) + ",dong,관저2동,G", "not ten digits"),
+        ("3017059700,3017000000,dong," + "가" * 101 + ",Gwanjeo 2-dong", "longer than 100"),
+        ("3017059700,3017000000,dong,관저2동," + "G" * 101, "longer than 100"),
+        ("3017059700,3017000000,dong,관저\x002동,Gwanjeo 2-dong", "control character"),
+        ("3017059700,3017000000,dong,관저2동,Gwanjeo\x002-dong", "control character"),
+        ("3017059700\x00,3017000000,dong,관저2동,Gwanjeo 2-dong", "control character"),
+        ("3017059700,3017000000,dong," + "가" * 200_000 + ",G", "not readable as CSV"),
+    ],
+)
+def test_odd_codes_long_names_and_nul_bytes_load_nothing_and_name_the_line(
+    tmp_path, bad_row, message
+):
+    path = tmp_path / "regions.csv"
+    path.write_text(
+        HEADER
+        + "3000000000,,city,대전광역시,Daejeon\n"
+        + "3017000000,3000000000,district,서구,Seo-gu\n"
+        + "3017059600,3017000000,dong,관저1동,Gwanjeo 1-dong\n"
+        + f"{bad_row}\n",
+        encoding="utf-8",
+    )
+    err = StringIO()
+    with pytest.raises(CommandError, match="nothing was changed"):
+        call_command("load_regions", str(path), stdout=StringIO(), stderr=err)
+
+    assert f"{path}: line 5: " in err.getvalue()
+    assert message in err.getvalue()
+    assert Region.objects.count() == 0
+
+
+def _districts_as(level: str) -> str:
+    return "3000000000,,city,대전광역시,Daejeon\n" + f"3017000000,3000000000,{level},서구,Seo-gu\n"
+
+
+@pytest.mark.django_db
+def test_a_region_with_regions_under_it_keeps_its_level(tmp_path):
+    regions_load_csv()
+    before = _snapshot()
+    for level, message in (
+        ("dong", "3017000000 cannot change its level: the dong 3017051000 lies under it"),
+        ("zone", "3017000000 cannot change its level: the dong 3017051000 lies under it"),
+    ):
+        path = _write(tmp_path, _districts_as(level))
+        err = StringIO()
+        with pytest.raises(CommandError):
+            call_command("load_regions", str(path), stdout=StringIO(), stderr=err)
+        assert f"{path}: line 3: {message}" in err.getvalue()
+        assert _snapshot() == before
+    assert not Region.objects.filter(level=Level.DONG, parent__level=Level.DONG).exists()
+
+
+@pytest.mark.django_db
+def test_a_region_with_a_wallet_keeps_its_level(tmp_path):
+    from ledger.models import Purpose
+    from ledger.services import account_for
+
+    path = _write(
+        tmp_path,
+        "3000000000,,city,대전광역시,Daejeon\n3017000000,3000000000,district,서구,Seo-gu\n",
+    )
+    regions_load_csv(path=path)
+    account_for(Region.objects.get(code="3017000000"), Purpose.WALLET)
+    before = _snapshot()
+    with pytest.raises(RegionFileError) as caught:
+        regions_load_csv(text=HEADER + _districts_as("zone"))
+    assert caught.value.problems == [
+        (3, "3017000000 cannot change its level: it has point accounts")
+    ]
+    assert _snapshot() == before
+
+
+@pytest.mark.django_db
+def test_a_region_without_children_or_accounts_may_change_level(tmp_path):
+    regions_load_csv(text=HEADER + _districts_as("district"))
+    result = regions_load_csv(text=HEADER + _districts_as("zone"))
+    assert result.updated == 1
+    assert Region.objects.get(code="3017000000").level == Level.ZONE

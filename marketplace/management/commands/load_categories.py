@@ -5,7 +5,10 @@ from marketplace.services import CATEGORIES_CSV, categories_load_csv
 
 
 class Command(BaseCommand):
-    help = "Load the two-level resource taxonomy from a CSV (idempotent; a bad file loads nothing)."
+    help = (
+        "Load the two-level resource taxonomy from a CSV with the columns "
+        "code,parent_code,name_ko,name_en,usual_kind. Idempotent; a bad file loads nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("csv", nargs="?", default=str(CATEGORIES_CSV))
@@ -13,8 +16,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             created, updated, unchanged = categories_load_csv(path=options["csv"])
-        except (CategoryFileError, OSError, UnicodeDecodeError) as exc:
-            raise CommandError(f"Categories not loaded; nothing was changed. {exc}") from None
+        except CategoryFileError as exc:
+            for line, message in exc.problems:
+                self.stderr.write(f"{options['csv']}: line {line}: {message}")
+            raise CommandError("Categories not loaded; nothing was changed.") from None
         self.stdout.write(
             f"Categories: {created} created, {updated} updated, {unchanged} unchanged."
         )
