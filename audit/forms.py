@@ -20,7 +20,7 @@ OTHER_PURPOSES = [
 
 class PurposeForm(forms.Form):
     purpose = forms.ChoiceField(
-        label=_("Purpose"), choices=OTHER_PURPOSES, widget=forms.RadioSelect
+        label=_("Business purpose"), choices=OTHER_PURPOSES, widget=forms.RadioSelect
     )
     purpose_detail = forms.CharField(
         label=_("Purpose in detail"),
@@ -51,7 +51,7 @@ class AccessSearchForm(forms.Form):
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     action = forms.ChoiceField(
         label=_("Action"), choices=[("", _("All")), *AccessAction.choices], required=False

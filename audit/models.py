@@ -122,7 +122,7 @@ class PersonalDataAccess(models.Model):
         related_name="+",
     )
     action = models.CharField(_("action"), max_length=10, choices=AccessAction.choices)
-    purpose = models.CharField(_("purpose"), max_length=10, choices=AccessPurpose.choices)
+    purpose = models.CharField(_("business purpose"), max_length=10, choices=AccessPurpose.choices)
     purpose_detail = models.CharField(_("purpose in detail"), max_length=200, blank=True)
     outside_caseload = models.BooleanField(_("outside own caseload"), default=False)
     remote_addr = models.GenericIPAddressField(_("address"), null=True, blank=True)

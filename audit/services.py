@@ -60,7 +60,7 @@ def client_address(request: HttpRequest) -> str | None:
     the client and are never read). Anything that is not an IP address is
     recorded as unknown rather than stored as given.
     """
-    hops = getattr(settings, "ACCESS_PROXY_COUNT", 0)
+    hops = settings.ACCESS_PROXY_COUNT
     candidate = request.META.get("REMOTE_ADDR", "")
     if hops > 0:
         forwarded = [
