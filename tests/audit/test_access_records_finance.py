@@ -222,5 +222,7 @@ def test_postgres_refuses_truncate(records):
         transaction.atomic(),
         connection.cursor() as cursor,
     ):
+        # Check the fixture's deferred foreign keys now; TRUNCATE refuses pending ones.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("TRUNCATE audit_personaldataaccess CASCADE")
     assert PersonalDataAccess.objects.count() == 4
