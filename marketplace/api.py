@@ -584,8 +584,9 @@ class HouseholdViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(parameters=PURPOSE_PARAMETERS)
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         stated = _stated_purpose(request)
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        households = list(page) if page is not None else []
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        households = list(page) if page is not None else list(queryset)
         access_record(
             request=request,
             households=households,
@@ -597,7 +598,7 @@ class HouseholdViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
         # Without a stated purpose, a list does not show anyone else's notes.
         context["withhold_notes_of_others"] = stated is None
         data = HouseholdSerializer(households, many=True, context=context).data
-        return self.get_paginated_response(data)
+        return self.get_paginated_response(data) if page is not None else Response(data)
 
     @extend_schema(parameters=PURPOSE_PARAMETERS)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
