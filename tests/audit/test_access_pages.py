@@ -145,3 +145,27 @@ def test_proxy_address_is_trusted_only_when_configured(web, people, household, s
     client.get(url, REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
     client.get(url, REMOTE_ADDR="10.0.0.9", HTTP_X_FORWARDED_FOR="not-an-address")
     assert [r.remote_addr for r in _records()] == ["10.0.0.9", "203.0.113.7", None]
+
+
+def test_the_case_managers_dashboard_records_the_households_it_shows(web, people, household):
+    other = household_create(by=people["cm2"], dong=household.dong, size=2)
+    with CaptureQueriesContext(connection) as queries:
+        response = web(people["cm"]).get("/dashboard/")
+    assert response.status_code == 200 and household.code in response.content.decode()
+    inserts = [q for q in queries if 'INSERT INTO "audit_personaldataaccess"' in q["sql"]]
+    assert len(inserts) == 1
+    records = _records()
+    assert {(r.household_id, r.action) for r in records} == {
+        (household.pk, "list"),
+        (other.pk, "list"),
+    }
+    assert {r.household_id: r.purpose for r in records} == {
+        household.pk: "caseload",
+        other.pk: "region",
+    }
+
+
+def test_dashboards_without_households_record_nothing(web, people, household):
+    for who in ("coord", "finance", "nobody"):
+        assert web(people[who]).get("/dashboard/").status_code == 200
+    assert not _records()
