@@ -13,6 +13,7 @@ from django.db import DatabaseError, connection, transaction
 from audit.models import AuditLogChangeError, PersonalDataAccess
 from audit.selectors import unusual_access
 from marketplace.services import household_create
+from people.models import Role
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -226,3 +227,15 @@ def test_postgres_refuses_truncate(records):
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("TRUNCATE audit_personaldataaccess CASCADE")
     assert PersonalDataAccess.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_records_are_still_cleaned_up_between_tests(client, daejeon, make_member):
+    """The test database is emptied past the triggers (tests/conftest.py), so tests that
+    commit may write access records; this one commits one and leaves it for the flush."""
+    dong = daejeon["대덕구"].children.order_by("code").first()
+    manager = make_member(dong, Role.CASE_MANAGER, username="cm_tx")
+    household = household_create(by=manager, dong=dong, size=1)
+    client.force_login(manager)
+    assert client.get(f"/households/{household.pk}/").status_code == 200
+    assert PersonalDataAccess.objects.filter(household=household).count() == 1
