@@ -87,15 +87,11 @@ def gather_notes(value: Any, found: set[str], depth: int = 0) -> None:
 
 
 def _frames(tb: TracebackType | None) -> Iterable[FrameType]:
-    first = tb.tb_frame if tb is not None else None
+    # From the frame that caught the exception (Django's handler) down to the one that
+    # raised it: the view and everything it called, where a household's data lives.
     while tb is not None:
         yield tb.tb_frame
         tb = tb.tb_next
-    # The callers of the frame that caught the exception hold the request and the view's data.
-    frame = first.f_back if first is not None else None
-    while frame is not None:
-        yield frame
-        frame = frame.f_back
 
 
 def contains_secret(text: str, secrets: Iterable[str]) -> bool:
