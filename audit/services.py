@@ -1,12 +1,22 @@
-"""Writing the audit log."""
+"""Writing the audit log and the personal-data access records."""
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.http import HttpRequest
+from django.utils import timezone
 
-from audit.models import TransitionLog
+from audit.models import AccessAction, AccessPurpose, PersonalDataAccess, TransitionLog
 from people.models import User
+
+if TYPE_CHECKING:
+    from marketplace.models import Household
 
 
 def audit_transition(
@@ -35,3 +45,81 @@ def audit_history(subject: models.Model):
         object_type=ContentType.objects.get_for_model(subject, for_concrete_model=False),
         object_id=str(subject.pk),
     ).select_related("by")
+
+
+# --- personal-data access records ------------------------------------------------------
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address a request came from.
+
+    REMOTE_ADDR, unless `ACCESS_PROXY_COUNT` says how many reverse proxies of
+    our own stand in front of the application: then the address the nearest
+    untrusted hop gave, counted from the right of X-Forwarded-For (each proxy
+    appends the address it saw, so the entries on the left can be forged by
+    the client and are never read). Anything that is not an IP address is
+    recorded as unknown rather than stored as given.
+    """
+    hops = settings.ACCESS_PROXY_COUNT
+    candidate = request.META.get("REMOTE_ADDR", "")
+    if hops > 0:
+        forwarded = [
+            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        ]
+        forwarded = [part for part in forwarded if part]
+        if len(forwarded) >= hops:
+            candidate = forwarded[-hops]
+    try:
+        return str(ipaddress.ip_address(candidate.strip()))
+    except ValueError:
+        return None
+
+
+def access_record(
+    *,
+    request: HttpRequest,
+    households: Iterable[Household],
+    action: str,
+    purpose: str = "",
+    purpose_detail: str = "",
+) -> list[PersonalDataAccess]:
+    """Record that `request.user` read, changed or exported `households`: one row
+    each, written with one INSERT. A household of the user's own caseload is
+    recorded with the purpose "own caseload", anyone else's (in a list) with
+    "region's case list", unless a purpose is given."""
+    user = request.user
+    now = timezone.now()
+    address = client_address(request)
+    path = request.path[:200]
+    rows = []
+    for household in households:
+        outside = household.case_manager_id != user.pk
+        rows.append(
+            PersonalDataAccess(
+                user=user,
+                at=now,
+                household=household,
+                action=action,
+                purpose=purpose or (AccessPurpose.REGION if outside else AccessPurpose.CASELOAD),
+                purpose_detail=purpose_detail[:200],
+                outside_caseload=outside,
+                remote_addr=address,
+                path=path,
+            )
+        )
+    if not rows:
+        return []
+    return PersonalDataAccess.objects.bulk_create(rows)
+
+
+def access_record_export(*, request: HttpRequest, purpose_detail: str = "") -> PersonalDataAccess:
+    """Record an export of the access records themselves (no one household)."""
+    return PersonalDataAccess.objects.create(
+        user=request.user,
+        household=None,
+        action=AccessAction.EXPORT,
+        purpose=AccessPurpose.AUDIT,
+        purpose_detail=purpose_detail[:200],
+        remote_addr=client_address(request),
+        path=request.path[:200],
+    )

@@ -152,6 +152,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Personal-data access records: the client address is REMOTE_ADDR unless this many
+# reverse proxies of our own stand in front and append to X-Forwarded-For.
+ACCESS_PROXY_COUNT = env_int("ACCESS_PROXY_COUNT", 0, minimum=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
@@ -206,6 +209,18 @@ FOLLOW_UP_MONTHS = env_int_list("FOLLOW_UP_MONTHS", [3, 6], minimum=1)
 # Signs ledger checkpoints (HMAC-SHA256; ledger/checkpoint.py). Only the checkpoint
 # commands need it, and they refuse to run without it when DEBUG is off.
 LEDGER_CHECKPOINT_KEY = env_str("LEDGER_CHECKPOINT_KEY") or ""
+
+# The monthly report of unusual access to household records: a burst is this many
+# distinct households read by one user within this many minutes; office hours are
+# from ACCESS_DAY_STARTS to ACCESS_DAY_ENDS o'clock (Asia/Seoul), Monday to Friday.
+ACCESS_BURST_HOUSEHOLDS = env_int("ACCESS_BURST_HOUSEHOLDS", 20, minimum=2)
+ACCESS_BURST_MINUTES = env_int("ACCESS_BURST_MINUTES", 10, minimum=1)
+ACCESS_DAY_STARTS = env_int("ACCESS_DAY_STARTS", 8, minimum=0)
+ACCESS_DAY_ENDS = env_int("ACCESS_DAY_ENDS", 20, minimum=1)
+
+# Error pages and error e-mails never show household notes (audit/reporting.py).
+DEFAULT_EXCEPTION_REPORTER = "audit.reporting.HouseholdNotesExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "audit.reporting.HouseholdNotesFilter"
 
 LOGGING = {
     "version": 1,

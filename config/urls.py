@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("marketplace.urls")),
     path("dashboard/", people_views.dashboard, name="dashboard"),
     path("finance/matching/", include((donors_urls.finance_urlpatterns, "donors_finance"))),
+    path("finance/access-records/", include("audit.urls")),
     path("finance/", include("ledger.urls")),
     path("donors/", include("donors.urls")),
     path(

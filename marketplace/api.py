@@ -18,6 +18,7 @@ Every write calls exactly one service; their errors keep their codes
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +32,10 @@ from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from audit.exceptions import PurposeRequired
+from audit.forms import OTHER_PURPOSES, PurposeForm
+from audit.models import AccessAction, AccessPurpose
+from audit.services import access_record
 from config.exceptions import NotAllowed
 from config.fields import MAX_ID, StrictPrimaryKeyRelatedField, api_field_names
 from config.pagination import CappedPagination
@@ -417,6 +422,11 @@ class ListingViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
 
 class FollowUpSerializer(serializers.ModelSerializer):
     recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    note = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("Null in a list without a purpose, for a household outside your caseload"),
+    )
 
     class Meta:
         model = FollowUp
@@ -430,6 +440,11 @@ class HouseholdSerializer(serializers.ModelSerializer):
     needs = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
     case_manager = serializers.SlugRelatedField(slug_field="username", read_only=True)
     follow_ups = FollowUpSerializer(many=True, read_only=True)
+    notes = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("Null in a list without a purpose, for a household outside your caseload"),
+    )
 
     class Meta:
         model = Household
@@ -451,6 +466,19 @@ class HouseholdSerializer(serializers.ModelSerializer):
 
     def get_dong_name(self, obj: Household) -> str:
         return obj.dong.name
+
+    def to_representation(self, instance: Household) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if (
+            self.context.get("withhold_notes_of_others")
+            and request is not None
+            and instance.case_manager_id != request.user.pk
+        ):
+            data["notes"] = None
+            for follow_up in data["follow_ups"]:
+                follow_up["note"] = None
+        return data
 
     def get_district_name(self, obj: Household) -> str | None:
         return _viewer(self.context).district_name(obj.dong)
@@ -484,9 +512,58 @@ class FollowUpRecordSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=MAX_TEXT, validators=[validate_no_personal_numbers])
 
 
+PURPOSE_HEADER = "X-Access-Purpose"
+PURPOSE_DETAIL_HEADER = "X-Access-Purpose-Detail"
+PURPOSE_PARAMETERS = [
+    OpenApiParameter(
+        "purpose",
+        OpenApiTypes.STR,
+        OpenApiParameter.QUERY,
+        enum=[value for value, _label in OTHER_PURPOSES],
+        description=_(
+            "Purpose of access (or the X-Access-Purpose header): required for a household "
+            "outside your own caseload, recorded with the access"
+        ),
+    ),
+    OpenApiParameter(
+        "purpose_detail",
+        OpenApiTypes.STR,
+        OpenApiParameter.QUERY,
+        description=_(
+            "The purpose in words, at most 200 characters (or the X-Access-Purpose-Detail "
+            "header, percent-encoded); required for purpose=other"
+        ),
+    ),
+]
+
+
+def _stated_purpose(request: Request) -> tuple[str, str] | None:
+    """The purpose given with the request (query parameter first, then header), or None.
+    A purpose given but not valid is refused, never ignored."""
+    purpose = request.query_params.get("purpose") or request.headers.get(PURPOSE_HEADER)
+    if not purpose:
+        return None
+    detail = request.query_params.get("purpose_detail")
+    if detail is None:
+        detail = unquote(request.headers.get(PURPOSE_DETAIL_HEADER, ""))
+    form = PurposeForm({"purpose": purpose, "purpose_detail": detail})
+    if not form.is_valid():
+        raise PurposeRequired(
+            _("The purpose of access is not valid."),
+            fields={name: [str(e) for e in errors] for name, errors in form.errors.items()},
+        )
+    return form.cleaned_data["purpose"], form.cleaned_data["purpose_detail"]
+
+
 class HouseholdViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
     """Households of the regions where you are a case manager (code and notes
-    included). Anyone else sees an empty list and 404 for every household."""
+    included). Anyone else sees an empty list and 404 for every household.
+
+    Every household returned writes a personal-data access record. A household
+    outside your own caseload (another responsible case manager) needs a
+    purpose (`purpose`, `purpose_detail`, or the X-Access-Purpose headers):
+    opened or changed without one it is 400 `purpose_required`; in a list
+    without one its notes and follow-up notes are withheld (null)."""
 
     serializer_class = HouseholdSerializer
     lookup_value_regex = ID_PATTERN
@@ -499,9 +576,54 @@ class HouseholdViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
             "needs", Prefetch("follow_ups", FollowUp.objects.select_related("recorded_by"))
         )
 
-    def _answer(self, household: Household, status_code: int = status.HTTP_200_OK) -> Response:
+    def _purpose(self, household: Household) -> tuple[str, str]:
+        stated = _stated_purpose(self.request)
+        if household.case_manager_id == self.request.user.pk:
+            return stated or (AccessPurpose.CASELOAD, "")
+        if stated is None:
+            raise PurposeRequired()
+        return stated
+
+    def _answer(
+        self,
+        household: Household,
+        action: str,
+        purpose: tuple[str, str],
+        status_code: int = status.HTTP_200_OK,
+    ) -> Response:
         household = self.get_queryset().get(pk=household.pk)
+        access_record(
+            request=self.request,
+            households=[household],
+            action=action,
+            purpose=purpose[0],
+            purpose_detail=purpose[1],
+        )
         return Response(self.get_serializer(household).data, status=status_code)
+
+    @extend_schema(parameters=PURPOSE_PARAMETERS)
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        stated = _stated_purpose(request)
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        households = list(page) if page is not None else list(queryset)
+        access_record(
+            request=request,
+            households=households,
+            action=AccessAction.LIST,
+            purpose=stated[0] if stated else "",
+            purpose_detail=stated[1] if stated else "",
+        )
+        context = self.get_serializer_context()
+        # Without a stated purpose, a list does not show anyone else's notes.
+        context["withhold_notes_of_others"] = stated is None
+        data = HouseholdSerializer(households, many=True, context=context).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+    @extend_schema(parameters=PURPOSE_PARAMETERS)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        household = self.get_object()
+        return self._answer(household, AccessAction.VIEW, self._purpose(household))
 
     @extend_schema(request=HouseholdCreateSerializer, responses={201: HouseholdSerializer})
     def create(self, request: Request) -> Response:
@@ -521,30 +643,45 @@ class HouseholdViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
             needs=data.get("needs", ()),
             notes=data.get("notes", ""),
         )
-        return self._answer(household, status.HTTP_201_CREATED)
+        return self._answer(
+            household, AccessAction.CREATE, (AccessPurpose.CASELOAD, ""), status.HTTP_201_CREATED
+        )
 
-    @extend_schema(request=HouseholdUpdateSerializer, responses=HouseholdSerializer)
+    @extend_schema(
+        request=HouseholdUpdateSerializer,
+        responses=HouseholdSerializer,
+        parameters=PURPOSE_PARAMETERS,
+    )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         """Change size, needs or notes."""
         household = self.get_object()
+        purpose = self._purpose(household)
         serializer = HouseholdUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         household = household_update(
             household=household, by=request.user, **serializer.validated_data
         )
-        return self._answer(household)
+        return self._answer(household, AccessAction.UPDATE, purpose)
 
-    @extend_schema(request=None, responses=HouseholdSerializer)
+    @extend_schema(request=None, responses=HouseholdSerializer, parameters=PURPOSE_PARAMETERS)
     @action(detail=True, methods=["post"])
     def close(self, request: Request, pk: str | None = None) -> Response:
         """Close the case; the follow-ups are scheduled (3 and 6 months by default)."""
-        return self._answer(household_close(household=self.get_object(), by=request.user))
+        household = self.get_object()
+        purpose = self._purpose(household)
+        household = household_close(household=household, by=request.user)
+        return self._answer(household, AccessAction.UPDATE, purpose)
 
-    @extend_schema(request=FollowUpRecordSerializer, responses=HouseholdSerializer)
+    @extend_schema(
+        request=FollowUpRecordSerializer,
+        responses=HouseholdSerializer,
+        parameters=PURPOSE_PARAMETERS,
+    )
     @action(detail=True, methods=["post"], url_path="record-follow-up")
     def record_follow_up(self, request: Request, pk: str | None = None) -> Response:
         """Record what one of the household's follow-ups found."""
         household = self.get_object()
+        purpose = self._purpose(household)
         body = FollowUpRecordSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         follow_up = household.follow_ups.filter(pk=body.validated_data["follow_up"]).first()
@@ -553,7 +690,7 @@ class HouseholdViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
                 {"follow_up": [_("This household has no such follow-up.")]}
             )
         follow_up_record(follow_up=follow_up, by=request.user, note=body.validated_data["note"])
-        return self._answer(household)
+        return self._answer(household, AccessAction.UPDATE, purpose)
 
 
 # --- claims ---------------------------------------------------------------------------

@@ -26,12 +26,15 @@ from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_fsm import ConcurrentTransition
 
+from audit.forms import PurposeForm
+from audit.models import AccessAction, AccessPurpose
+from audit.services import access_record
 from config.exceptions import DomainError, NotAllowed
 from config.htmx import go_to, wants_fragment
 from config.pagination import CappedPaginator
@@ -575,6 +578,12 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 # --- households ----------------------------------------------------------------------------
+#
+# Every read of a household record, and every change, writes a personal-data
+# access record (audit.PersonalDataAccess): the one deliberate exception to "a
+# GET never writes", which the law requires. A household outside one's own
+# caseload (its responsible case manager is someone else) is shown only after
+# a purpose is stated on a form; the purpose then travels with the page's forms.
 
 
 def _household(request: HttpRequest, pk: int) -> Household:
@@ -582,6 +591,46 @@ def _household(request: HttpRequest, pk: int) -> Household:
     if not Viewer(request.user).sees_household(household):
         raise PermissionDenied
     return household
+
+
+class _Purpose:
+    """The purpose of one access: own caseload, or the one stated on the form."""
+
+    def __init__(self, purpose: str, detail: str = "", *, stated: bool = False) -> None:
+        self.purpose, self.detail, self.stated = purpose, detail, stated
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """What the page's forms and links carry along (nothing for one's own caseload)."""
+        if not self.stated:
+            return {}
+        return {"purpose": self.purpose, "purpose_detail": self.detail}
+
+
+def _access_purpose(request: HttpRequest, household: Household) -> _Purpose | HttpResponse:
+    """The purpose of this access, or the page asking for it (nothing of the household
+    on it). Asked only when the household is someone else's case."""
+    if household.case_manager_id == request.user.pk:
+        return _Purpose(AccessPurpose.CASELOAD)
+    data = request.POST if request.method == "POST" else request.GET
+    form = PurposeForm(data if "purpose" in data else None)
+    if form.is_valid():
+        return _Purpose(
+            form.cleaned_data["purpose"], form.cleaned_data["purpose_detail"], stated=True
+        )
+    status = 400 if form.is_bound or request.method == "POST" else 200
+    context = {"form": form, "action": reverse("marketplace:household", args=[household.pk])}
+    return render(request, "marketplace/household_purpose.html", context, status=status)
+
+
+def _record(request: HttpRequest, household: Household, action: str, purpose: _Purpose) -> None:
+    access_record(
+        request=request,
+        households=[household],
+        action=action,
+        purpose=purpose.purpose,
+        purpose_detail=purpose.detail,
+    )
 
 
 @require_GET
@@ -598,6 +647,8 @@ def household_list(request: HttpRequest) -> HttpResponse:
     if status in HouseholdStatus.values:
         households = households.filter(status=status)
     page = Paginator(households, PER_PAGE).get_page(request.GET.get("page"))
+    # The list shows code, dong, size and needs (never notes): one record per row shown.
+    access_record(request=request, households=page.object_list, action=AccessAction.LIST)
     context = {"page": page, "status": status, "statuses": HouseholdStatus.choices}
     if wants_fragment(request):
         return render(request, "marketplace/partials/household_results.html", context)
@@ -626,6 +677,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
                 attach_error(form, error)
                 status = error.http_status
             else:
+                _record(request, household, AccessAction.CREATE, _Purpose(AccessPurpose.CASELOAD))
                 messages.success(
                     request, _("Household %(code)s registered.") % {"code": household.code}
                 )
@@ -645,6 +697,7 @@ def _render_household(
     request: HttpRequest,
     household: Household,
     *,
+    purpose: _Purpose,
     form: HouseholdForm | None = None,
     follow_up_forms: dict[int, FollowUpForm] | None = None,
     error: str = "",
@@ -671,6 +724,9 @@ def _render_household(
     shown = claim_queryset().filter(household=household)
     claim_expire_overdue(claims=shown)
     claims = decorate_claims(shown.order_by("-requested_at", "-pk")[:50], Viewer(request.user))
+    here = reverse("marketplace:household", args=[household.pk])
+    if purpose.fields:
+        here = f"{here}?{urlencode(purpose.fields)}"
     context = {
         "household": household,
         "form": form,
@@ -678,7 +734,8 @@ def _render_household(
         "claims": claims,
         "error": error,
         "notice": notice,
-        "here": reverse("marketplace:household", args=[household.pk]),
+        "here": here,
+        "access_purpose": purpose,
     }
     template = (
         "marketplace/partials/household_panel.html"
@@ -692,16 +749,24 @@ def _render_household(
 @role_required(Role.CASE_MANAGER)
 @vary_on_headers("HX-Request")
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _render_household(request, _household(request, pk))
+    household = _household(request, pk)
+    purpose = _access_purpose(request, household)
+    if isinstance(purpose, HttpResponse):
+        return purpose
+    _record(request, household, AccessAction.VIEW, purpose)
+    return _render_household(request, household, purpose=purpose)
 
 
 def _after_household_change(
-    request: HttpRequest, household: Household, notice: str
+    request: HttpRequest, household: Household, notice: str, purpose: _Purpose
 ) -> HttpResponse:
     if wants_fragment(request):
-        return _render_household(request, household, notice=notice)
+        return _render_household(request, household, purpose=purpose, notice=notice)
     messages.success(request, notice)
-    return redirect("marketplace:household", pk=household.pk)
+    url = reverse("marketplace:household", args=[household.pk])
+    if purpose.fields:
+        url = f"{url}?{urlencode(purpose.fields)}"
+    return redirect(url)
 
 
 @require_POST
@@ -709,9 +774,13 @@ def _after_household_change(
 @vary_on_headers("HX-Request")
 def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     household = _household(request, pk)
+    purpose = _access_purpose(request, household)
+    if isinstance(purpose, HttpResponse):
+        return purpose
     form = HouseholdForm(request.POST)
     if not form.is_valid():
-        return _render_household(request, household, form=form, status=422)
+        _record(request, household, AccessAction.VIEW, purpose)
+        return _render_household(request, household, purpose=purpose, form=form, status=422)
     data = form.cleaned_data
     try:
         household_update(
@@ -723,8 +792,12 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as error:
         attach_error(form, error)
-        return _render_household(request, household, form=form, status=error.http_status)
-    return _after_household_change(request, household, _("The household record is saved."))
+        _record(request, household, AccessAction.VIEW, purpose)
+        return _render_household(
+            request, household, purpose=purpose, form=form, status=error.http_status
+        )
+    _record(request, household, AccessAction.UPDATE, purpose)
+    return _after_household_change(request, household, _("The household record is saved."), purpose)
 
 
 @require_POST
@@ -732,12 +805,19 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def household_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     household = _household(request, pk)
+    purpose = _access_purpose(request, household)
+    if isinstance(purpose, HttpResponse):
+        return purpose
     try:
         household_close(household=household, by=request.user)
     except DomainError as error:
-        return _render_household(request, household, error=error.message, status=error.http_status)
+        _record(request, household, AccessAction.VIEW, purpose)
+        return _render_household(
+            request, household, purpose=purpose, error=error.message, status=error.http_status
+        )
+    _record(request, household, AccessAction.UPDATE, purpose)
     return _after_household_change(
-        request, household, _("The case is closed; follow-ups are scheduled.")
+        request, household, _("The case is closed; follow-ups are scheduled."), purpose
     )
 
 
@@ -763,6 +843,16 @@ def follow_up_record_view(request: HttpRequest, pk: int) -> HttpResponse:
             attach_error(form, error)
             status = error.http_status
         else:
+            # A follow-up is recorded from the dashboard or the household's page; the
+            # latter carries the purpose stated when it was opened.
+            stated = PurposeForm(request.POST if "purpose" in request.POST else None)
+            access_record(
+                request=request,
+                households=[follow_up.household],
+                action=AccessAction.UPDATE,
+                purpose=stated.cleaned_data["purpose"] if stated.is_valid() else "",
+                purpose_detail=stated.cleaned_data["purpose_detail"] if stated.is_valid() else "",
+            )
             notice = _("Follow-up recorded.")
             if not wants_fragment(request):
                 messages.success(request, notice)

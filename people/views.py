@@ -11,6 +11,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from audit.models import AccessAction
+from audit.services import access_record
 from ledger.models import Account, Purpose
 from marketplace.forms import FollowUpForm
 from marketplace.models import ACTIVE_CLAIM_STATES, HouseholdStatus, Listing, ListingState
@@ -136,4 +138,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context.update(_coordinator_context(user, viewer))
     if Role.CASE_MANAGER in roles:
         context.update(_case_manager_context(user, viewer))
+        # The households table and the follow-ups due show household records: each
+        # one shown gets its personal-data access record (one INSERT for them all).
+        context["households"] = list(context["households"])
+        shown = {h.pk: h for h in context["households"]}
+        shown.update({f.household_id: f.household for f in context["follow_ups"]})
+        access_record(request=request, households=shown.values(), action=AccessAction.LIST)
     return render(request, "people/dashboard.html", context)

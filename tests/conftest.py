@@ -18,7 +18,12 @@ from regions.models import Region
 from regions.services import regions_load_csv
 
 #: Tables whose triggers refuse UPDATE, DELETE and TRUNCATE.
-APPEND_ONLY_TABLES = ("ledger_entry", "ledger_transaction", "audit_transitionlog")
+APPEND_ONLY_TABLES = (
+    "ledger_entry",
+    "ledger_transaction",
+    "audit_transitionlog",
+    "audit_personaldataaccess",
+)
 
 
 def pytest_configure(config):
@@ -100,11 +105,10 @@ def _flush_past_ledger_triggers():
         if not sql:
             return sql
         with self.connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
-                "('ledger_entry', 'ledger_transaction', 'audit_transitionlog')"
-            )
-            triggers = cursor.fetchall()
+            cursor.execute("SELECT name, sql, tbl_name FROM sqlite_master WHERE type = 'trigger'")
+            triggers = [
+                (name, sql) for name, sql, table in cursor.fetchall() if table in ledger_tables
+            ]
         return (
             [f'DROP TRIGGER "{name}";' for name, _sql in triggers]
             + sql
