@@ -189,6 +189,15 @@ def claim_queryset() -> QuerySet[Claim]:
     )
 
 
+def may_press(obj: Any, action: str, user: Any) -> bool:
+    """Whether `user` holds the permission of the FSM transition `action` in any
+    source state. The state decides only whether the action is possible now (a
+    conflict, shown on the object); the permission decides whether this user may
+    see the object's answer at all."""
+    meta = getattr(type(obj), action)._django_fsm
+    return any(t.has_perm(obj, user) for t in meta.transitions.values())
+
+
 def decorate_claims(
     claims: Iterable[Claim], viewer: Viewer, *, anonymous: bool = False
 ) -> list[Claim]:
@@ -371,6 +380,8 @@ def listing_claim(request: HttpRequest, pk: int) -> HttpResponse:
             justification=data["justification"],
             idempotency_key=data["idempotency_key"] or None,
         )
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         _claim_error(form, error)
         return _render_listing(request, _listing(pk), claim_form=form, status=error.http_status)
@@ -417,6 +428,8 @@ def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_listing(request, listing, edit_form=form, status=422)
     try:
         listing = listing_update(listing=listing, by=request.user, **form.service_fields())
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         attach_error(form, error)
         return _render_listing(request, _listing(pk), edit_form=form, status=error.http_status)
@@ -442,6 +455,8 @@ def listing_transition(request: HttpRequest, pk: int, action: str) -> HttpRespon
                 listing=listing, by=request.user, reason=form.cleaned_data["reason"]
             )
             notice = _("The listing is withdrawn.")
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         attach_error(form, error)
         return _render_listing(request, _listing(pk), manage_form=form, status=error.http_status)
@@ -517,7 +532,13 @@ def render_claim(
 @login_required
 @vary_on_headers("HX-Request")
 def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    claim = get_object_or_404(claim_queryset(), pk=pk)
+    # The API's rule: a claim this user may not see does not exist for them (404).
+    visible = claims_visible_to(request.user).values("pk")
+    claim = get_object_or_404(claim_queryset().filter(pk__in=visible), pk=pk)
+    if not may_press(claim, action, request.user):
+        # Refused before the form is read, and with the bare 403 page: an error
+        # response never carries the claim card.
+        raise PermissionDenied
     form: ReasonForm | FulfilForm = (
         FulfilForm(request.POST) if action == "fulfil" else ReasonForm(request.POST)
     )
@@ -546,6 +567,9 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             notice = _("Receipt confirmed; the points for what was received are paid.")
     except NotMatched as error:
         return render_claim(request, claim, error=error.message, status=error.http_status)
+    except NotAllowed:
+        # A post that ended between the check above and the service's own.
+        raise PermissionDenied from None
     except ConcurrentTransition:
         return render_claim(
             request,
@@ -718,6 +742,8 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
             needs=data["needs"],
             notes=data["notes"],
         )
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         attach_error(form, error)
         return _render_household(request, household, form=form, status=error.http_status)
@@ -731,6 +757,8 @@ def household_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     household = _household(request, pk)
     try:
         household_close(household=household, by=request.user)
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         return _render_household(request, household, error=error.message, status=error.http_status)
     return _after_household_change(
@@ -756,6 +784,8 @@ def follow_up_record_view(request: HttpRequest, pk: int) -> HttpResponse:
             follow_up = follow_up_record(
                 follow_up=follow_up, by=request.user, note=form.cleaned_data["note"]
             )
+        except NotAllowed:
+            raise PermissionDenied from None
         except DomainError as error:
             attach_error(form, error)
             status = error.http_status
