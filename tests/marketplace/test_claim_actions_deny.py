@@ -7,6 +7,8 @@ any of the claim's data, and nothing changes.
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 
 from ledger.models import Purpose
@@ -110,3 +112,79 @@ def test_the_listing_coordinator_still_decides(client, secret_claim, people):
     assert response.status_code == 200
     secret_claim.refresh_from_db()
     assert secret_claim.state == ClaimState.APPROVED
+
+
+# --- a service's own refusal (NotAllowed) is the bare 403 page ------------------------------
+# The views check the permission first; the services check it again under their
+# locks, where a post that ended a moment ago refuses. That answer must not show
+# the object either.
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["form", "htmx"])
+def test_a_services_refusal_of_a_claim_action_shows_nothing(
+    client, secret_claim, people, daejeon, headers
+):
+    from config.exceptions import NotAllowed
+
+    before = _snapshot(secret_claim, daejeon)
+    client.force_login(people["coord_seo"])
+    with mock.patch("marketplace.views.claim_approve", side_effect=NotAllowed()):
+        response = client.post(f"/claims/{secret_claim.pk}/approve/", {}, headers=headers)
+    assert response.status_code == 403
+    _assert_reveals_nothing(response.content.decode(), secret_claim)
+    assert _snapshot(secret_claim, daejeon) == before
+
+
+@pytest.mark.parametrize(
+    ("service", "url", "data"),
+    [
+        ("household_close", "/households/{pk}/close/", {}),
+        ("household_update", "/households/{pk}/edit/", {"size": "2", "notes": "x"}),
+    ],
+)
+def test_a_services_refusal_of_a_household_action_shows_nothing(
+    client, household, people, service, url, data
+):
+    from config.exceptions import NotAllowed
+
+    client.force_login(people["cm_daedeok"])
+    with mock.patch(f"marketplace.views.{service}", side_effect=NotAllowed()):
+        response = client.post(url.format(pk=household.pk), data, headers=HTMX)
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert household.code not in body
+    assert "독거 어르신" not in body  # the household's notes
+
+
+def test_a_services_refusal_of_a_listing_action_shows_nothing(client, make_listing, people):
+    from config.exceptions import NotAllowed
+
+    draft = make_listing(publish=False)
+    Listing.objects.filter(pk=draft.pk).update(title=TITLE)
+    client.force_login(people["coord_seo"])
+    with mock.patch("marketplace.views.listing_publish", side_effect=NotAllowed()):
+        response = client.post(f"/listings/{draft.pk}/publish/", {}, headers=HTMX)
+    assert response.status_code == 403
+    assert TITLE not in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.state == "draft"
+
+
+def test_a_services_refusal_of_a_finance_proposal_shows_nothing(client, daejeon, make_member):
+    from config.exceptions import NotAllowed
+    from ledger.models import Proposal
+    from people.services import finance_group
+
+    officer = make_member(daejeon["서구"], "coordinator", username="officer")
+    officer.groups.add(finance_group())
+    client.force_login(officer)
+    with mock.patch("ledger.views.proposal_grant_create", side_effect=NotAllowed()):
+        response = client.post(
+            "/finance/proposals/grant/",
+            {"grant-region": daejeon["서구"].code, "grant-amount": "5", "grant-reason": REASON},
+            headers=HTMX,
+        )
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert REASON not in body and "proposals-panel" not in body
+    assert not Proposal.objects.exists()
