@@ -6,7 +6,10 @@ The catalogue and the listing pages are public; everything else needs a
 login, and a user without the role gets 403. Every action posts to its own
 URL and calls one service; htmx gets the updated fragment back, a plain form
 post a redirect. A service's refusal (DomainError) is shown next to the field
-it concerns, or at the top of the form, with its HTTP status.
+it concerns, or at the top of the form, with its HTTP status — except a
+permission refusal, which is the bare 403 page: an error never shows an object
+to someone who may not act on it. Claims are found through the API's
+visibility rule, so a claim the user may not see is not found (404).
 
 Household codes and notes appear only to case managers of the household's
 region; everyone else sees "a household in <district>".
