@@ -68,7 +68,7 @@ def _nested(depth: int) -> str:
 
 
 @pytest.mark.parametrize("url", API_POSTS)
-@pytest.mark.parametrize("body", ["[" * 1000 + "]" * 1000, _nested(1000), _nested(40)])
+@pytest.mark.parametrize("body", ["[" * 1000 + "]" * 1000, _nested(40)], ids=["1000", "40"])
 def test_deeply_nested_json_is_400_invalid(api, url, body):
     response = api.post(url, body, content_type="application/json")
     _is_api_error(response, 400, "invalid")
