@@ -1,4 +1,5 @@
-"""API plumbing shared by every app: the error format and the JSON 404.
+"""API plumbing shared by every app: the error format and the JSON 404 (the
+parser and renderers that keep malformed input a 400 are in config/parsing.py).
 
 Every error the API returns has the shape `{"code": "...", "detail": "..."}`;
 validation errors add `fields`, a mapping from field name to messages.
@@ -10,6 +11,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -21,8 +23,20 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.exceptions import DomainError
+from config.middleware import is_database_unavailable, release_broken_connections
 
 logger = logging.getLogger(__name__)
+
+
+def unavailable_body() -> dict[str, str]:
+    return {
+        "code": "unavailable",
+        "detail": _("The service is temporarily unavailable. Nothing was changed; try again soon."),
+    }
+
+
+def too_large_body() -> dict[str, str]:
+    return {"code": "too_large", "detail": _("The request is too large.")}
 
 
 def _first_message(detail: Any) -> str:
@@ -47,6 +61,33 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    if is_database_unavailable(exc):
+        # The database does not answer (down, restarting, unreachable): the
+        # service is unavailable for a moment, which is not a fault of the request.
+        logger.error("API request failed: database unavailable: %s", exc)
+        release_broken_connections()
+        return Response(
+            unavailable_body(),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "30"},
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return Response(too_large_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):
+        # Django's refusal of a malformed request (too many form fields, ...).
+        logger.warning("API request refused: %s", exc)
+        return Response(
+            {"code": "invalid", "detail": _("The request is not valid.")},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, OverflowError):
+        # A date or number so far out that Python cannot compute with it
+        # (9999-12-31 plus a day, a year before 1 in UTC): bad input.
+        logger.warning("API input out of range: %s", exc)
+        return Response(
+            {"code": "invalid", "detail": _("A value in the request is out of range.")},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, DataError):
         # A value the database cannot hold (a NUL character, a number out of
         # range) that got past the serializers: bad input, not a server fault.

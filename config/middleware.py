@@ -1,40 +1,185 @@
-"""Request guards that hold for every page and API endpoint."""
+"""Request guards that hold for every page and API endpoint.
+
+`RejectMalformedRequestMiddleware` refuses, before any view runs, input that
+no field accepts and that would otherwise fail deep inside as a server error.
+`DatabaseUnavailableMiddleware` answers 503 instead of 500 while the database
+does not answer. The error pages they answer with (templates/400.html, 413.html,
+503.html) stand alone: they need no session, user or database.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from urllib.parse import unquote_to_bytes
 
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+logger = logging.getLogger(__name__)
 
-class RejectNulBytesMiddleware:
-    """Answer 400 to any request whose query string or form body holds a NUL character.
 
-    PostgreSQL text cannot store NUL; without this guard such input reaches a
-    query and fails there as a server error. No valid input contains one.
-    JSON bodies are left to the API's serializers, which refuse NUL in any text
-    field and name the field; a NUL in the path simply matches no URL (404).
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """Whether `exc` means the database does not answer (down, restarting,
+    unreachable, out of connections). A deadlock or serialization failure is
+    also an OperationalError, but the database answered: that is a conflict
+    with another transaction, not an outage, and is left to its own handling."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    try:
+        from psycopg.errors import TransactionRollback
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return True
+    return not isinstance(exc.__cause__, TransactionRollback)
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(
+    request: HttpRequest, status: int, code: str, detail: str, template: str
+) -> HttpResponse:
+    """The API's JSON error, or the stand-alone Korean page `template`."""
+    if is_api(request):
+        return JsonResponse({"code": code, "detail": detail}, status=status)
+    page = render_to_string(template, {"detail": detail})
+    return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
+
+
+def release_broken_connections() -> None:
+    """Close every connection that failed and no longer answers, now rather than
+    when the request ends, so that the next request opens a fresh one and the
+    site recovers as soon as the database does (a persistent connection,
+    DATABASE_CONN_MAX_AGE > 0, would otherwise fail again). A connection inside
+    a transaction is left to whoever opened that transaction."""
+    for conn in connections.all(initialized_only=True):
+        if conn.in_atomic_block:
+            continue
+        try:
+            conn.close_if_unusable_or_obsolete()
+        except DatabaseError:
+            logger.warning("Closing a broken database connection failed", exc_info=True)
+
+
+def unavailable_response(request: HttpRequest) -> HttpResponse:
+    release_broken_connections()
+    detail = _("The service is temporarily unavailable. Nothing was changed; try again soon.")
+    response = error_response(request, 503, "unavailable", detail, "503.html")
+    response["Retry-After"] = "30"
+    return response
+
+
+def _decodes(raw: bytes) -> bool:
+    """Whether a URL-encoded string decodes to text: UTF-8 without NUL characters
+    (UTF-8 as Python decodes it also refuses encoded surrogates)."""
+    data = unquote_to_bytes(raw.replace(b"+", b" "))
+    if b"\x00" in data:
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class RejectMalformedRequestMiddleware:
+    """Answer 413 to a body over DATA_UPLOAD_MAX_MEMORY_SIZE and 400 to a query
+    string or form body that does not decode to text (bytes that are not UTF-8,
+    an encoded surrogate, a NUL character).
+
+    Django would decode such bytes to replacement characters (or store a NUL,
+    which PostgreSQL text cannot hold, and fail there); no valid input contains
+    them. The size is checked from Content-Length for every body, JSON included:
+    Django applies the limit only when it reads a form itself, and this
+    application accepts no file uploads. JSON bodies are checked by the API's
+    parser (config/parsing.py), which refuses lone surrogates and deep nesting; a
+    NUL in the path simply matches no URL (404).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if self._has_nul(request):
-            detail = _("The request contains a NUL character, which no field accepts.")
-            if request.path.startswith("/api/"):
-                return JsonResponse({"code": "invalid", "detail": detail}, status=400)
-            return HttpResponse(detail, status=400, content_type="text/plain; charset=utf-8")
+        if self._too_large(request):
+            return error_response(
+                request, 413, "too_large", _("The request is too large."), "413.html"
+            )
+        if not self._query_decodes(request) or not self._form_decodes(request):
+            detail = _(
+                "The request contains characters that are not valid text "
+                "(a NUL character or bytes that are not UTF-8), which no field accepts."
+            )
+            return error_response(request, 400, "invalid", detail, "400.html")
         return self.get_response(request)
 
     @staticmethod
-    def _has_nul(request: HttpRequest) -> bool:
-        if "%00" in request.META.get("QUERY_STRING", ""):
+    def _too_large(request: HttpRequest) -> bool:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return False
+        return limit is not None and length > limit
+
+    @staticmethod
+    def _query_decodes(request: HttpRequest) -> bool:
+        query = request.META.get("QUERY_STRING", "")
+        if not query:
             return True
+        try:
+            # WSGI hands the raw bytes over as ISO-8859-1 text.
+            raw = query.encode("iso-8859-1")
+        except UnicodeEncodeError:
+            raw = query.encode("utf-8", errors="surrogatepass")
+        return _decodes(raw)
+
+    @staticmethod
+    def _form_decodes(request: HttpRequest) -> bool:
         content_type = request.META.get("CONTENT_TYPE", "")
         if content_type.startswith("application/x-www-form-urlencoded"):
-            return b"%00" in request.body or b"\x00" in request.body
+            return _decodes(request.body)
         if content_type.startswith("multipart/form-data"):
-            return any("\x00" in value for values in request.POST.lists() for value in values[1])
-        return False
+            return not any(
+                "\x00" in value for values in request.POST.lists() for value in values[1]
+            )
+        return True
+
+
+#: The former name, for settings that still list it.
+RejectNulBytesMiddleware = RejectMalformedRequestMiddleware
+
+
+class DatabaseUnavailableMiddleware:
+    """503 (JSON in the API, a Korean page elsewhere) when a page fails because
+    the database does not answer, instead of a 500.
+
+    Nothing is kept between requests: the next request opens a new connection
+    (Django closes a connection that failed when its request ends), so the site
+    recovers by itself as soon as the database is back. Errors outside views
+    (a middleware, the session saved after the view) reach `config.views.server_error`,
+    which answers the same way.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if is_database_unavailable(exception):
+            logger.error("Database unavailable for %s: %s", request.path, exception)
+            return unavailable_response(request)
+        if isinstance(exception, OverflowError):
+            # A date so far out that Python cannot compute with it: bad input.
+            logger.warning("Input out of range for %s: %s", request.path, exception)
+            return error_response(
+                request, 400, "invalid", _("A value in the request is out of range."), "400.html"
+            )
+        return None

@@ -56,3 +56,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("healthz", healthz, name="healthz"),
 ]
+
+# Error pages in Korean, and JSON errors under /api/ (config/views.py).
+handler400 = "config.views.bad_request"
+handler500 = "config.views.server_error"

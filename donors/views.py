@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from config.exceptions import DomainError
+from config.exceptions import DomainError, NotAllowed
 from config.exports import csv_response
 from config.htmx import go_to, wants_fragment
 from donors.charts import Bar, stacked_bar_chart_svg
@@ -312,6 +312,8 @@ def pledge_new(request: HttpRequest, pk: int) -> HttpResponse:
             cap_per_claim=data["cap_per_claim"],
             idempotency_key=data["idempotency_key"] or None,
         )
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         attach_error(form, error)
         return _answer(request, donor, "pledges", status=form_status(error), pledge_form=form)
@@ -337,6 +339,8 @@ def pledge_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
         return _answer(request, donor, "pledges", status=422, errors={pledge.pk: message})
     try:
         pledge = pledge_withdraw(pledge=pledge, by=request.user, reason=form.cleaned_data["reason"])
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         return _answer(
             request,
@@ -380,6 +384,8 @@ def match_commit_view(request: HttpRequest, pk: int, match_pk: int) -> HttpRespo
         if pledge is None:
             raise PledgeNotEligible()
         match_commit(match=match, by=request.user, pledge=pledge)
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         return _answer(
             request,
@@ -420,6 +426,8 @@ def gift_new(request: HttpRequest, pk: int) -> HttpResponse:
                     region=form.cleaned_data["region"],
                     **form.service_fields(),
                 )
+            except NotAllowed:
+                raise PermissionDenied from None
             except DomainError as error:
                 attach_error(form, error)
                 status = form_status(error)
@@ -539,6 +547,8 @@ def review_publish(request: HttpRequest, pk: int) -> HttpResponse:
     )
     try:
         listing = listing_publish(listing=listing, by=request.user)
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         return _render_review(
             request, errors={listing.pk: error_message(error)}, status=error.http_status
@@ -642,6 +652,8 @@ def finance_pledge_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     pledge = get_object_or_404(Pledge.objects.select_related("donor"), pk=pk)
     try:
         pledge = pledge_confirm(pledge=pledge, by=request.user)
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         return _render_queue(
             request, pledge_errors={pk: error_message(error)}, status=error.http_status
@@ -659,6 +671,8 @@ def finance_donor_verify(request: HttpRequest, pk: int) -> HttpResponse:
     donor = get_object_or_404(Donor, pk=pk)
     try:
         donor = donor_verify(donor=donor, by=request.user)
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         return _render_queue(
             request, donor_errors={pk: error_message(error)}, status=error.http_status

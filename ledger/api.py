@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ledger.filters import TransactionFilter
+from ledger.forms import EARLIEST_DATE, LATEST_DATE
 from ledger.models import Account, Entry, OwnerKind, Proposal, ProposalKind, Purpose, Transaction
 from ledger.selectors import account_statement, trial_balance
 from ledger.services import (
@@ -140,9 +141,25 @@ class TransactionSerializer(serializers.ModelSerializer):
         return reversal.pk if reversal else None
 
 
+def _within_ledger_dates(day: datetime.date) -> datetime.date:
+    # The finance pages' range: a day far outside it names no ledger entry, and
+    # the last day's end (the next midnight) of 9999-12-31 cannot be computed.
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise serializers.ValidationError(
+            _("Choose a date between %(first)s and %(last)s.")
+            % {"first": EARLIEST_DATE.isoformat(), "last": LATEST_DATE.isoformat()},
+            code="out_of_range",
+        )
+    return day
+
+
 class StatementQuery(serializers.Serializer):
-    start = serializers.DateField(required=False, help_text=_("First day (inclusive)"))
-    end = serializers.DateField(required=False, help_text=_("Last day (inclusive)"))
+    start = serializers.DateField(
+        required=False, help_text=_("First day (inclusive)"), validators=[_within_ledger_dates]
+    )
+    end = serializers.DateField(
+        required=False, help_text=_("Last day (inclusive)"), validators=[_within_ledger_dates]
+    )
 
     def validate(self, attrs):
         if attrs.get("start") and attrs.get("end") and attrs["end"] < attrs["start"]:

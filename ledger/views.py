@@ -387,6 +387,8 @@ def proposal_grant(request: HttpRequest) -> HttpResponse:
             by=request.user,
             idempotency_key=form.cleaned_data["idempotency_key"] or None,
         )
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         _attach(form, error, GRANT_ERROR_FIELDS)
         return _render_proposals(request, grant_form=form, status=error.http_status)
@@ -411,6 +413,8 @@ def proposal_correction(request: HttpRequest) -> HttpResponse:
             by=request.user,
             idempotency_key=form.cleaned_data["idempotency_key"] or None,
         )
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         _attach(form, error, CORRECTION_ERROR_FIELDS)
         return _render_proposals(request, correction_form=form, status=error.http_status)
@@ -433,7 +437,10 @@ def proposal_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     decide = proposal_approve if action == "approve" else proposal_reject
     try:
         decided = decide(proposal=proposal, by=request.user, note=form.cleaned_data["note"])
-    except (FourEyesViolation, NotAllowed) as error:
+    except NotAllowed:
+        raise PermissionDenied from None
+    except FourEyesViolation as error:
+        # Finance sees every proposal; the refusal is shown on the proposal's row.
         return _render_proposals(request, decision_errors={proposal.pk: error.message}, status=403)
     except DomainError as error:
         return _render_proposals(

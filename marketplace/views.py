@@ -6,7 +6,10 @@ The catalogue and the listing pages are public; everything else needs a
 login, and a user without the role gets 403. Every action posts to its own
 URL and calls one service; htmx gets the updated fragment back, a plain form
 post a redirect. A service's refusal (DomainError) is shown next to the field
-it concerns, or at the top of the form, with its HTTP status.
+it concerns, or at the top of the form, with its HTTP status — except a
+permission refusal, which is the bare 403 page: an error never shows an object
+to someone who may not act on it. Claims are found through the API's
+visibility rule, so a claim the user may not see is not found (404).
 
 Household codes and notes appear only to case managers of the household's
 region; everyone else sees "a household in <district>".
@@ -190,6 +193,15 @@ def claim_queryset() -> QuerySet[Claim]:
     return Claim.objects.select_related(
         "listing__region", "listing__category", "household__dong", "match"
     )
+
+
+def may_press(obj: Any, action: str, user: Any) -> bool:
+    """Whether `user` holds the permission of the FSM transition `action` in any
+    source state. The state decides only whether the action is possible now (a
+    conflict, shown on the object); the permission decides whether this user may
+    see the object's answer at all."""
+    meta = getattr(type(obj), action)._django_fsm
+    return any(t.has_perm(obj, user) for t in meta.transitions.values())
 
 
 def decorate_claims(
@@ -377,6 +389,8 @@ def listing_claim(request: HttpRequest, pk: int) -> HttpResponse:
             justification=data["justification"],
             idempotency_key=data["idempotency_key"] or None,
         )
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         _claim_error(form, error)
         return _render_listing(request, _listing(pk), claim_form=form, status=error.http_status)
@@ -423,6 +437,8 @@ def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _render_listing(request, listing, edit_form=form, status=422)
     try:
         listing = listing_update(listing=listing, by=request.user, **form.service_fields())
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         attach_error(form, error)
         return _render_listing(request, _listing(pk), edit_form=form, status=error.http_status)
@@ -448,6 +464,8 @@ def listing_transition(request: HttpRequest, pk: int, action: str) -> HttpRespon
                 listing=listing, by=request.user, reason=form.cleaned_data["reason"]
             )
             notice = _("The listing is withdrawn.")
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         attach_error(form, error)
         return _render_listing(request, _listing(pk), manage_form=form, status=error.http_status)
@@ -523,7 +541,13 @@ def render_claim(
 @login_required
 @vary_on_headers("HX-Request")
 def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
-    claim = get_object_or_404(claim_queryset(), pk=pk)
+    # The API's rule: a claim this user may not see does not exist for them (404).
+    visible = claims_visible_to(request.user).values("pk")
+    claim = get_object_or_404(claim_queryset().filter(pk__in=visible), pk=pk)
+    if not may_press(claim, action, request.user):
+        # Refused before the form is read, and with the bare 403 page: an error
+        # response never carries the claim card.
+        raise PermissionDenied
     form: ReasonForm | FulfilForm = (
         FulfilForm(request.POST) if action == "fulfil" else ReasonForm(request.POST)
     )
@@ -552,6 +576,9 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             notice = _("Receipt confirmed; the points for what was received are paid.")
     except NotMatched as error:
         return render_claim(request, claim, error=error.message, status=error.http_status)
+    except NotAllowed:
+        # A post that ended between the check above and the service's own.
+        raise PermissionDenied from None
     except ConcurrentTransition:
         return render_claim(
             request,
@@ -790,6 +817,8 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
             needs=data["needs"],
             notes=data["notes"],
         )
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         attach_error(form, error)
         _record(request, household, AccessAction.VIEW, purpose)
@@ -810,6 +839,8 @@ def household_close_view(request: HttpRequest, pk: int) -> HttpResponse:
         return purpose
     try:
         household_close(household=household, by=request.user)
+    except NotAllowed:
+        raise PermissionDenied from None
     except DomainError as error:
         _record(request, household, AccessAction.VIEW, purpose)
         return _render_household(
@@ -839,6 +870,8 @@ def follow_up_record_view(request: HttpRequest, pk: int) -> HttpResponse:
             follow_up = follow_up_record(
                 follow_up=follow_up, by=request.user, note=form.cleaned_data["note"]
             )
+        except NotAllowed:
+            raise PermissionDenied from None
         except DomainError as error:
             attach_error(form, error)
             status = error.http_status
