@@ -13,3 +13,10 @@ document.addEventListener("htmx:beforeSwap", (event) => {
     event.detail.isError = false;
   }
 });
+
+// A button marked data-print prints the page (the donation receipt).
+document.addEventListener("click", (event) => {
+  if (event.target instanceof Element && event.target.closest("[data-print]")) {
+    window.print();
+  }
+});
