@@ -69,6 +69,7 @@ def test_pages_load_htmx_and_the_site_script_without_the_debug_script(client, db
     scripts = re.findall(r'<script[^>]*src="([^"]+)"', html)
     assert scripts == ["/static/django_htmx/htmx-2.min.js", "/static/js/site.js"]
     assert '"includeIndicatorStyles": false' in html
+    assert '"attributesToSettle": ["class", "width", "height"]' in html
 
 
 def test_no_template_has_inline_handlers_scripts_styles_or_eval_filters():
