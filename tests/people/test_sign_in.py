@@ -314,3 +314,36 @@ def test_requests_within_a_minute_do_not_rewrite_the_session(client, kim):
     assert response.status_code == 200
     assert client.session[LAST_ACTIVITY] == stamp
     assert "sessionid" not in response.cookies
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"username": "kim"},
+        {"username": "kim\x00", "password": PASSWORD},
+        {"username": "k" * 151, "password": PASSWORD},
+        {"username": ["kim"], "password": PASSWORD},
+        {"username": "kim", "password": {"x": 1}},
+    ],
+)
+def test_malformed_sign_in_requests_get_a_clear_error_and_no_token(api, kim, body):
+    response = api.post(TOKEN_URL, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert response.json()["detail"]
+    assert not Token.objects.exists()
+
+
+def test_a_sign_in_by_form_post_works_too(api, kim):
+    response = api.post(TOKEN_URL, {"username": "kim", "password": PASSWORD})
+    assert response.status_code == 200
+
+
+def test_get_on_the_token_endpoint_is_not_allowed_and_writes_nothing(api, kim):
+    token = Token.objects.create(user=kim)
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    response = api.get(TOKEN_URL)
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    assert Token.objects.filter(pk=token.pk).exists()
