@@ -42,18 +42,26 @@ class User(AbstractUser):
         full = self.get_full_name()
         return f"{full} ({self.username})" if full else self.username
 
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        self._password_withdrawn = True
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         # `set_password` leaves the raw password in `_password` until the next
         # save, and every way of changing a password goes through it; a hash
         # upgrade at sign-in clears it first, so it revokes nothing. A token
         # must not outlive the password that obtained it.
-        password_changed = self._password is not None and self.pk is not None
+        password_changed = self.pk is not None and (
+            self._password is not None or getattr(self, "_password_withdrawn", False)
+        )
         with transaction.atomic():
             super().save(*args, **kwargs)
             if password_changed:
+                # Imported here: authtoken's model refers to this one.
                 from rest_framework.authtoken.models import Token
 
                 Token.objects.filter(user=self).delete()
+        self._password_withdrawn = False
 
 
 class Role(models.TextChoices):

@@ -347,3 +347,10 @@ def test_get_on_the_token_endpoint_is_not_allowed_and_writes_nothing(api, kim):
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
     assert Token.objects.filter(pk=token.pk).exists()
+
+
+def test_withdrawing_the_password_revokes_the_token(kim):
+    Token.objects.create(user=kim)
+    kim.set_unusable_password()
+    kim.save()
+    assert not Token.objects.filter(user=kim).exists()
