@@ -7,6 +7,7 @@ SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL. See the README for every variable.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "djmoney",
     "django_fsm",
     "django_htmx",
+    "axes",
     "people",
     "regions",
     "audit",
@@ -76,6 +78,13 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Sign-in, sessions and headers (see the block "Sign-in, tokens, sessions"
+    # below): idle sessions end, every response gets its Content-Security-Policy
+    # and Permissions-Policy, and a locked-out sign-in gets the lockout page.
+    "people.middleware.SessionIdleTimeoutMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "people.middleware.PermissionsPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -165,7 +174,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated API call then answers 401 with a
         # WWW-Authenticate header rather than 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "people.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -188,6 +197,15 @@ REST_FRAMEWORK = {
         "config.parsing.BrowsableAPIRenderer",
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Only the sign-in endpoints are throttled (people/api.py): the token
+    # endpoint per client address, and requests with a wrong token.
+    "DEFAULT_THROTTLE_RATES": {
+        "auth_token": "10/min",
+        "auth_failure": "20/min",
+    },
+    # The client's address is REMOTE_ADDR, never a forwarded header a client
+    # could forge to escape the throttles (django-axes reads the same).
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Nanum Exchange API",
@@ -199,6 +217,48 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
 }
+
+# --- Sign-in, tokens, sessions -------------------------------------------------
+# Lockout (django-axes): 5 wrong passwords for one username from one address
+# lock that combination for 15 minutes, on the login page, the admin and the
+# token endpoint alike. The axes backend only watches; ModelBackend signs in.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "people.auth.lockout_response"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# API tokens expire this many days after they were issued; a password change
+# revokes them at once (people.models.User.save).
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30, minimum=1)
+# A signed-in session ends after this many minutes without a request. The
+# last request's time is rewritten at most once a minute (people/middleware.py).
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
+
+# --- Content-Security-Policy and other headers ---------------------------------
+# Everything the pages load comes from this site: no inline scripts or styles
+# and no eval (htmx runs without hx-on attributes; see static/js/site.js).
+# Images may be data: URIs, which Swagger UI's stylesheet uses for its icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# No page uses the camera, microphone, location, payments or USB devices.
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 CURRENCIES = ("KRW",)
 DEFAULT_CURRENCY = "KRW"

@@ -8,3 +8,9 @@ from config.exceptions import DomainError
 class MembershipError(DomainError):
     code = "invalid_membership"
     default_message = _("The membership cannot be changed that way.")
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    http_status = 400
+    default_message = _("The username or password is not correct.")

@@ -12,15 +12,18 @@ Invariants:
 - `ends_on`, when set, is not before `starts_on` (a database constraint).
 - A membership grants its role only on the days from `starts_on` to
   `ends_on` inclusive; the checks live in `people.permissions`.
+- A new password revokes the user's API token (`User.save`), whichever way it
+  was set: the password forms, the admin, `manage.py changepassword`.
 """
 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +41,27 @@ class User(AbstractUser):
     def __str__(self) -> str:
         full = self.get_full_name()
         return f"{full} ({self.username})" if full else self.username
+
+    def set_unusable_password(self) -> None:
+        super().set_unusable_password()
+        self._password_withdrawn = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # `set_password` leaves the raw password in `_password` until the next
+        # save, and every way of changing a password goes through it; a hash
+        # upgrade at sign-in clears it first, so it revokes nothing. A token
+        # must not outlive the password that obtained it.
+        password_changed = self.pk is not None and (
+            self._password is not None or getattr(self, "_password_withdrawn", False)
+        )
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if password_changed:
+                # Imported here: authtoken's model refers to this one.
+                from rest_framework.authtoken.models import Token
+
+                Token.objects.filter(user=self).delete()
+        self._password_withdrawn = False
 
 
 class Role(models.TextChoices):

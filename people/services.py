@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from rest_framework.authtoken.models import Token
 
 from people.exceptions import MembershipError
 from people.models import FINANCE_GROUP, RegionMembership, Role, User
@@ -64,3 +66,33 @@ def membership_reassign(
 def finance_group() -> Group:
     group, _created = Group.objects.get_or_create(name=FINANCE_GROUP)
     return group
+
+
+def token_issue(*, user: User) -> Token:
+    """The user's API token: the current one while it is valid, otherwise a new one.
+
+    One token per user (DRF's model); an expired token is replaced here, never
+    on the request that found it expired, so that a GET writes nothing.
+    """
+    with transaction.atomic():
+        token = Token.objects.select_for_update().filter(user=user).first()
+        if token is not None and not token_is_expired(token=token):
+            return token
+        if token is not None:
+            token.delete()
+        return Token.objects.create(user=user)
+
+
+def token_revoke(*, user: User) -> bool:
+    """Delete the user's API token; False when there was none."""
+    with transaction.atomic():
+        deleted, _rows = Token.objects.filter(user=user).delete()
+    return deleted > 0
+
+
+def token_expires_at(*, token: Token) -> datetime.datetime:
+    return token.created + datetime.timedelta(days=settings.API_TOKEN_TTL_DAYS)
+
+
+def token_is_expired(*, token: Token) -> bool:
+    return timezone.now() >= token_expires_at(token=token)

@@ -42,6 +42,15 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    # DRF's throttles (sign-in, failed tokens) count per address in the cache,
+    # which would otherwise carry one test's requests into the next.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _postgres_only(request):
     if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (runs in the PostgreSQL pass of make test)")

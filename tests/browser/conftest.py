@@ -1,8 +1,10 @@
 """Browser tests: Playwright driving the system's Chromium against a live server.
 
 Every request to a host other than the live server is aborted and recorded,
-so these tests also show that pages need no internet. Screenshots go to
-test-artifacts/ for a person to look at.
+so these tests also show that pages need no internet. Every test also fails
+on any Content-Security-Policy violation (reported by the browser's console or
+a `securitypolicyviolation` event) and on any uncaught script error.
+Screenshots go to test-artifacts/ for a person to look at.
 """
 
 from __future__ import annotations
@@ -66,19 +68,48 @@ def outside_requests() -> list[str]:
     return []
 
 
+#: Reports every CSP violation to the console, where the fixture below hears it
+#: (Playwright's init scripts are not subject to the page's policy).
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = event.target instanceof Element ? event.target.outerHTML.slice(0, 160) : "";
+  console.error(
+    "Content Security Policy violation: " + event.violatedDirective +
+    " blocked " + (event.blockedURI || "inline") + " at " + event.sourceFile + ":" +
+    event.lineNumber + " " + where
+  );
+});
+"""
+
+
 @pytest.fixture
-def page(browser: Browser, live_server, outside_requests) -> Page:
+def page_problems() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, live_server, outside_requests, page_problems) -> Page:
     context = browser.new_context(base_url=live_server.url, locale="ko-KR")
     context.set_default_timeout(15_000)
+    context.add_init_script(REPORT_VIOLATIONS)
 
     def block(route):
         outside_requests.append(route.request.url)
         route.abort()
 
+    def on_console(message):
+        if "Content Security Policy" in message.text:
+            page_problems.append(message.text)
+
     context.route(lambda url: not LOCAL.match(url), block)
     page = context.new_page()
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: page_problems.append(f"script error: {error}"))
     yield page
     context.close()
+    assert not page_problems, "the page broke its Content-Security-Policy or threw:\n" + "\n".join(
+        page_problems
+    )
 
 
 @pytest.fixture

@@ -126,3 +126,18 @@ def test_exchange_settings_have_the_documented_defaults(settings):
     assert Decimal("0.5") == settings.PUBLIC_SHARE
     assert settings.TIME_ZONE == "Asia/Seoul"
     assert settings.LANGUAGE_CODE == "ko"
+
+
+def test_sign_in_settings_have_the_documented_defaults(settings):
+    assert settings.API_TOKEN_TTL_DAYS == 30
+    assert settings.SESSION_IDLE_MINUTES == 30
+    assert settings.AXES_FAILURE_LIMIT == 5
+    assert settings.AXES_COOLOFF_TIME.total_seconds() == 15 * 60
+    assert settings.AXES_LOCKOUT_PARAMETERS == [["username", "ip_address"]]
+    assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
+
+
+def test_a_malformed_token_lifetime_stops_start_up():
+    result = _manage("check", DEBUG="1", API_TOKEN_TTL_DAYS="0")
+    assert result.returncode != 0
+    assert "API_TOKEN_TTL_DAYS must be at least 1" in result.stderr
