@@ -304,6 +304,8 @@ def build_world() -> World:
         "transaction": (TEXTS["grant_memo"],),
         "wallet": (TEXTS["grant_memo"],),
         "wallet_account": (wallet.code,),
+        "unpublished": (TEXTS["draft_title"], TEXTS["gift_title"]),
+        "claim_texts": (TEXTS["justification"], TEXTS["approved_justification"]),
         "none": (),
     }
     return world
