@@ -232,6 +232,10 @@ def listing_update(*, listing: Listing, by: User, **fields: Any) -> Listing:
 def listing_publish(*, listing: Listing, by: User) -> Listing:
     with transaction.atomic():
         listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        # Whoever may not publish it is refused as such before its state or
+        # dates are discussed (the rule of the transition's permission).
+        if not may_act(by, Role.COORDINATOR, listing.region):
+            raise NotAllowed()
         if listing.availability_ended:
             raise IllegalTransition(_("The availability has already ended; change the dates."))
         _run_transition(listing, "publish", by)
