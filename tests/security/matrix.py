@@ -22,6 +22,14 @@ A row says:
 `ok` statuses other than 2xx/302 are the form or service answering after the
 permission check passed: 422 for a page form sent incomplete on purpose, 409
 for a state conflict. Each such row says so.
+
+Adding a URL, e.g. a page that lists who read a household's record:
+
+    page("privacy:access_log", "GET", frozenset({FINANCE}), obj="household")
+
+`obj` names an object of the world (World.ids; add one in world.py when none
+fits, with its distinctive texts in World.secrets); `data` is the body of a
+write (a dict, or a function of the world for ids and codes).
 """
 
 from __future__ import annotations
@@ -52,10 +60,6 @@ NOBODY: frozenset[str] = frozenset()
 COORDINATORS = frozenset({COORD_OWN, COORD_OTHER})
 CASE_MANAGERS = frozenset({CM_OWN, CM_OTHER})
 REPS = frozenset({REP_OWN, REP_OTHER})
-
-
-def _pk(key: str) -> Callable[[World], dict[str, Any]]:
-    return lambda w: {"pk": w.ids[key]}
 
 
 @dataclass(frozen=True)
