@@ -364,6 +364,10 @@ def listing_update(*, listing: Listing, by: User, **fields: Any) -> Listing:
 def listing_publish(*, listing: Listing, by: User) -> Listing:
     with transaction.atomic():
         listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        # Whoever may not publish it is refused as such before its state or
+        # dates are discussed (the rule of the transition's permission).
+        if not may_act(by, Role.COORDINATOR, listing.region):
+            raise NotAllowed()
         if listing.availability_ended:
             raise IllegalTransition(_("The availability has already ended; change the dates."))
         _run_transition(listing, "publish", by)
@@ -375,6 +379,10 @@ def listing_publish(*, listing: Listing, by: User) -> Listing:
 def listing_withdraw(*, listing: Listing, by: User, reason: str = "") -> Listing:
     with transaction.atomic():
         listing = Listing.objects.select_for_update().get(pk=listing.pk)
+        # Who may not withdraw it (the transition's own rule) is refused as
+        # such, before anything is said about its claims.
+        if not may_act(by, Role.COORDINATOR, listing.region):
+            raise NotAllowed()
         if listing.state in (ListingState.DRAFT, ListingState.PUBLISHED) and listing.quantity_held:
             raise IllegalTransition(_("A listing with active claims cannot be withdrawn."))
         _run_transition(listing, "withdraw", by, reason)
