@@ -1,0 +1,93 @@
+"""A donor committing a match races every action on the same claim.
+
+Both sides lock claim → listing → match → pledge → ledger accounts
+(marketplace/locks.py), so neither waits on the other in a circle: each race
+ends with one clean outcome or a domain refusal, never a deadlock, and the
+books stay consistent after every trial.
+"""
+
+import datetime
+from collections import Counter
+
+import pytest
+from django.utils import timezone
+from djmoney.money import Money
+
+from config.exceptions import DomainError
+from donors.models import Match
+from donors.services import match_commit, pledge_confirm, pledge_create
+from marketplace.models import Claim
+from marketplace.services import (
+    claim_approve,
+    claim_cancel,
+    claim_expire_overdue,
+    claim_fulfil,
+    claim_reject,
+    claim_request,
+)
+from tests.helpers import run_parallel
+from tests.invariants import consistency_problems
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+TRIALS = 20
+
+
+def _pledge(donor, donor_rep, finance):
+    pledge = pledge_create(
+        by=donor_rep,
+        donor=donor,
+        amount=Money(10_000, "KRW"),
+        valid_until=timezone.localdate() + datetime.timedelta(days=30),
+    )
+    return pledge_confirm(pledge=pledge, by=finance)
+
+
+def _outcome(result) -> str:
+    if isinstance(result, DomainError):
+        return f"refused:{result.code}"
+    if isinstance(result, Exception):
+        return f"ERROR:{type(result).__name__}:{result}"
+    return "ok"
+
+
+@pytest.mark.parametrize("other", ["cancel", "reject", "expire", "fulfil"])
+def test_match_commit_racing_an_action_on_the_same_claim_never_deadlocks(
+    other, daejeon, make_listing, grant, people, household, donor, donor_rep, finance
+):
+    grant(daejeon["대덕구"], 100_000)
+    cm, coord = people["cm_daedeok"], people["coord_seo"]
+    outcomes: Counter = Counter()
+    for trial in range(TRIALS):
+        listing = make_listing(quantity=1, krw=20_000)
+        if other == "fulfil":
+            _pledge(donor, donor_rep, finance)  # committed at once: the claim can be approved
+        claim = claim_request(
+            by=cm, listing=listing, household=household, quantity=1, justification="repeat"
+        )
+        match = Match.objects.get(claim=claim)
+        if other == "fulfil":
+            claim_approve(claim=claim, by=coord)
+        else:
+            _pledge(donor, donor_rep, finance)  # arrives after the claim: the match is pending
+        if other == "expire":
+            Claim.objects.filter(pk=claim.pk).update(approve_by=timezone.now())
+
+        actions = {
+            "cancel": lambda c: claim_cancel(claim=c, by=cm, reason="race"),
+            "reject": lambda c: claim_reject(claim=c, by=coord, reason="race"),
+            "expire": lambda c: claim_expire_overdue(claims=Claim.objects.filter(pk=c.pk)),
+            "fulfil": lambda c: claim_fulfil(claim=c, by=cm, quantity_received=1),
+        }
+
+        def race(i, match=match, claim=claim, act=actions[other]):
+            return match_commit(match=match, by=donor_rep) if i == 0 else act(claim)
+
+        results = run_parallel(2, race)
+        outcomes.update(_outcome(r) for r in results)
+        errors = [r for r in results if _outcome(r).startswith("ERROR")]
+        assert not errors, f"trial {trial + 1} of {TRIALS}: {errors}; so far {dict(outcomes)}"
+        problems = consistency_problems()
+        assert not problems, f"trial {trial + 1} of {TRIALS}: {problems}"
+    assert sum(outcomes.values()) == 2 * TRIALS, dict(outcomes)
+    print(f"{other}: {TRIALS} trials, outcomes {dict(outcomes)}")
