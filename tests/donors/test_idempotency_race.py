@@ -62,13 +62,7 @@ def test_racing_claims_with_one_key_all_get_the_first_claim(
         assert Claim.objects.filter(listing=listing).count() == 1
         assert _replayed(cm, "/api/v1/claims/", body, key) == results[0]
 
-
-def test_losing_the_race_in_the_service_returns_the_winner_not_a_refusal(
-    daejeon, make_listing, grant, people, household
-):
-    """Service level, many rounds: the loser waits on the listing, then finds the key."""
-    grant(daejeon["대덕구"], 100_000)
-    cm = people["cm_daedeok"]
+    # The service itself: the loser waits on the listing's lock, then finds the key.
     for n in range(ROUNDS):
         listing = make_listing(quantity=1, krw=20_000)
         results = run_parallel(
@@ -86,7 +80,9 @@ def test_losing_the_race_in_the_service_returns_the_winner_not_a_refusal(
         assert len({r.pk for r in results}) == 1
 
 
-def test_racing_pledges_with_one_key_make_one_pledge(daejeon, donor, donor_rep):
+def test_racing_pledges_and_grant_proposals_with_one_key_make_one_each(
+    daejeon, donor, donor_rep, finance
+):
     body = {
         "donor": donor.pk,
         "amount_krw": 500_000,
@@ -101,8 +97,6 @@ def test_racing_pledges_with_one_key_make_one_pledge(daejeon, donor, donor_rep):
         assert Pledge.objects.filter(idempotency_key=key).count() == 1
         assert _replayed(donor_rep, "/api/v1/pledges/", body, key) == results[0]
 
-
-def test_racing_grant_proposals_with_one_key_make_one_proposal(daejeon, finance):
     body = {"kind": "grant", "region": daejeon["서구"].code, "amount": 300, "reason": "연초 배정"}
     for n in range(ROUNDS):
         key = f"grant-race-{n}"
