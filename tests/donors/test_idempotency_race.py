@@ -15,7 +15,7 @@ from tests.helpers import run_parallel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-ROUNDS = 5
+ROUNDS = 3
 WORKERS = 4
 
 
