@@ -106,3 +106,25 @@ def test_racing_pledges_and_grant_proposals_with_one_key_make_one_each(
         assert len({answer["id"] for _s, answer in results}) == 1, results
         assert Proposal.objects.filter(idempotency_key=key).count() == 1
         assert _replayed(finance, "/api/v1/ledger/proposals/", body, key) == results[0]
+
+
+def test_racing_pledges_with_one_key_and_different_amounts_conflict(daejeon, donor, donor_rep):
+    """The loser of the race is compared with the winner like a replay: a
+    different pledge under the same key is idempotency_conflict, not the winner."""
+    until = (timezone.localdate() + datetime.timedelta(days=60)).isoformat()
+    for n in range(ROUNDS):
+        key = f"pledge-clash-{n}"
+
+        def post(i: int, key=key):
+            client = APIClient()
+            client.force_authenticate(donor_rep)
+            body = {"donor": donor.pk, "amount_krw": 100_000 * (i + 1), "valid_until": until}
+            response = client.post(
+                "/api/v1/pledges/", body, format="json", HTTP_IDEMPOTENCY_KEY=key
+            )
+            return response.status_code, response.json()
+
+        results = run_parallel(2, post)
+        assert sorted(status for status, _b in results) == [201, 409], f"round {n + 1}: {results}"
+        assert {b.get("code") for s, b in results if s == 409} == {"idempotency_conflict"}
+        assert Pledge.objects.filter(idempotency_key=key).count() == 1
