@@ -7,6 +7,7 @@ books stay consistent after every trial.
 """
 
 import datetime
+import threading
 from collections import Counter
 
 import pytest
@@ -14,7 +15,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from config.exceptions import DomainError
-from donors.models import Match
+from donors.models import Match, Pledge
 from donors.services import match_commit, pledge_confirm, pledge_create
 from marketplace.models import Claim
 from marketplace.services import (
@@ -105,3 +106,78 @@ def _race(other, make_listing, people, household, donor, donor_rep, finance) -> 
     assert outcomes["ok"] >= TRIALS, f"{other}: {dict(outcomes)}"
     assert set(outcomes) <= {"ok", "refused:illegal_transition"}, f"{other}: {dict(outcomes)}"
     return outcomes
+
+
+def test_claim_locks_refuse_to_run_outside_a_transaction(
+    daejeon, make_listing, grant, people, household
+):
+    from marketplace.locks import LockOutsideTransaction, claim_locks
+
+    grant(daejeon["대덕구"], 10_000)
+    claim = claim_request(
+        by=people["cm_daedeok"], listing=make_listing(), household=household, quantity=1
+    )
+    with pytest.raises(LockOutsideTransaction):
+        claim_locks(claim.pk)
+
+
+def test_claim_locks_hold_only_the_claims_own_rows(
+    daejeon, make_listing, grant, people, household, make_pledge, donor
+):
+    """The claim, listing, match and pledge are locked; the household, its dong,
+    the listing's region and category and the donor — read with them — are not."""
+    from django.db import DatabaseError, transaction
+
+    from marketplace.locks import claim_locks
+    from marketplace.models import Household
+    from regions.models import Region
+
+    grant(daejeon["대덕구"], 10_000)
+    make_pledge(krw=100_000)
+    claim = claim_request(
+        by=people["cm_daedeok"], listing=make_listing(), household=household, quantity=1
+    )
+    listing = claim.listing
+    pledge_pk = Match.objects.get(claim=claim).pledge_id
+    locked, probed = threading.Event(), threading.Event()
+
+    def hold_locks():
+        with transaction.atomic():
+            locks = claim_locks(claim.pk)
+            assert locks.pledge is not None
+            locked.set()
+            probed.wait(30)
+        return "held"
+
+    def probe():
+        try:
+            return probe_rows()
+        finally:
+            probed.set()
+
+    def probe_rows():
+        locked.wait(30)
+        free, busy = [], []
+        for label, queryset, pk in [
+            ("household", Household.objects, household.pk),
+            ("dong", Region.objects, household.dong_id),
+            ("listing region", Region.objects, listing.region_id),
+            ("category", type(listing.category).objects, listing.category_id),
+            ("donor", type(donor).objects, donor.pk),
+            ("claim", Claim.objects, claim.pk),
+            ("listing", type(listing).objects, listing.pk),
+            ("match", Match.objects, Match.objects.get(claim=claim).pk),
+            ("pledge", Pledge.objects, pledge_pk),
+        ]:
+            try:
+                with transaction.atomic():
+                    queryset.select_for_update(nowait=True).get(pk=pk)
+                free.append(label)
+            except DatabaseError:
+                busy.append(label)
+        return free, busy
+
+    results = run_parallel(2, lambda i: hold_locks() if i == 0 else probe())
+    assert results[0] == "held", results
+    free, busy = results[1]
+    assert busy == ["claim", "listing", "match", "pledge"], (free, busy)
