@@ -2,11 +2,14 @@
 
 Run as a child process (`python tests/donors/crash_worker.py`) against the
 test database named by DATABASE_URL; the ids it works with come as JSON in
-CRASH_SETUP and its random choices from CRASH_SEED. It prints "ready" once
-Django is set up, then requests claims, commits their matches, approves,
-fulfils, cancels, rejects and expires them, pledges and withdraws, until it
-is killed. A refusal (a domain error) is part of the flow; anything else
-ends the process with the error, which the test reports.
+CRASH_SETUP. It sets Django up once, prints "ready", and then for each line
+"run SEED" on stdin forks a worker, prints the worker's pid, waits for it and
+prints "exit STATUS". The test kills the worker with SIGKILL at a random
+moment (forking saves Django's start-up on every kill). The worker requests
+claims, commits their matches, approves, fulfils, cancels, rejects and
+expires them, pledges and withdraws, until it is killed. A refusal (a domain
+error) is part of the flow; anything else ends the worker with the error on
+stderr and a non-zero status, which the test reports.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import os
 import random
 import sys
+import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -50,13 +54,29 @@ from people.models import User  # noqa: E402
 
 
 def main() -> None:
+    print("ready", flush=True)
+    for line in sys.stdin:
+        seed = int(line.split()[1])
+        pid = os.fork()
+        if pid == 0:  # the worker: its own database connection, opened on first use
+            try:
+                work(seed)
+            except BaseException:
+                traceback.print_exc()
+                sys.stderr.flush()
+            os._exit(1)
+        print(pid, flush=True)
+        _pid, status = os.waitpid(pid, 0)
+        print(f"exit {status}", flush=True)
+
+
+def work(seed: int) -> None:
     setup = json.loads(os.environ["CRASH_SETUP"])
-    rng = random.Random(int(os.environ.get("CRASH_SEED", "0")))
+    rng = random.Random(seed)
     users = {name: User.objects.get(pk=pk) for name, pk in setup["users"].items()}
     donor = Donor.objects.get(pk=setup["donor"])
     listings = list(Listing.objects.filter(pk__in=setup["listings"]))
     households = list(Household.objects.filter(pk__in=setup["households"]))
-    print("ready", flush=True)
     while True:
         with contextlib.suppress(DomainError):
             step(rng, users, donor, listings, households)

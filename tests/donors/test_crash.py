@@ -18,6 +18,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -33,7 +34,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 ROOT = Path(__file__).resolve().parents[2]
-KILLS = 12
+KILLS = 20
 BUDGET_SECONDS = 60  # the whole test, set-up included, stays within it
 
 
@@ -46,7 +47,7 @@ def _database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
-def _start(setup: dict, seed: int) -> subprocess.Popen:
+def _start(setup: dict) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": _database_url(),
@@ -55,26 +56,40 @@ def _start(setup: dict, seed: int) -> subprocess.Popen:
         "PUBLIC_SHARE": "0.5",
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
         "CRASH_SETUP": json.dumps(setup),
-        "CRASH_SEED": str(seed),
     }
-    return subprocess.Popen(
+    # Errors go to a file, not a pipe: a worker that logs a lot never blocks on it.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the process)
+    child = subprocess.Popen(
         [sys.executable, str(WORKER)],
         cwd=ROOT,
         env=env,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=log,
     )
+    child.log = log
+    child.pending = b""
+    return child
 
 
-def _wait_ready(child: subprocess.Popen, deadline: float) -> bool:
-    while time.monotonic() < deadline:
-        ready, _w, _x = select.select([child.stdout], [], [], 0.1)
-        if ready:
-            return child.stdout.readline().strip() == "ready"
-        if child.poll() is not None:
-            return False
-    return False
+def _log_of(child: subprocess.Popen) -> str:
+    child.log.seek(0)
+    return child.log.read().decode(errors="replace")[-3000:]
+
+
+def _line(child: subprocess.Popen, timeout: float) -> str | None:
+    """The next line the process printed, or None if none came within `timeout`."""
+    until = time.monotonic() + timeout
+    while b"\n" not in child.pending:
+        left = until - time.monotonic()
+        if left <= 0 or not select.select([child.stdout], [], [], left)[0]:
+            return None
+        chunk = os.read(child.stdout.fileno(), 4096)
+        if not chunk:
+            return None
+        child.pending += chunk
+    line, child.pending = child.pending.split(b"\n", 1)
+    return line.decode()
 
 
 def test_killing_the_claim_flow_at_random_moments_leaves_consistent_books(
@@ -101,30 +116,38 @@ def test_killing_the_claim_flow_at_random_moments_leaves_consistent_books(
     rng = random.Random()
     seed = rng.randrange(1 << 30)
     kills = 0
-    claims_seen = []
+    claims_seen: list[int] = []
     deadline = started + BUDGET_SECONDS - 5
-    while kills < KILLS and time.monotonic() < deadline:
-        child = _start(setup, seed + kills)
+    parent = _start(setup)
+    try:
+        assert _line(parent, 30) == "ready", f"the worker did not start: {_log_of(parent)}"
+        while kills < KILLS and time.monotonic() < deadline:
+            parent.stdin.write(f"run {seed + kills}\n".encode())
+            parent.stdin.flush()
+            pid = int(_line(parent, 10) or 0)
+            assert pid, f"no worker forked after {kills} kills: {_log_of(parent)}"
+            # Killed at a random moment, mostly in the middle of some service.
+            early = _line(parent, rng.uniform(0.2, 1.0))
+            assert early is None, (
+                f"worker {seed + kills} stopped by itself ({early}) after {kills} kills: "
+                f"{_log_of(parent)}"
+            )
+            os.kill(pid, signal.SIGKILL)
+            status = _line(parent, 10)
+            assert status == f"exit {int(signal.SIGKILL)}", f"worker {seed + kills}: {status}"
+            kills += 1
+            claims_seen.append(Claim.objects.count())
+            problems = consistency_problems()
+            assert not problems, f"after kill {kills} (seed {seed + kills - 1}): {problems}"
+    finally:
+        parent.stdin.close()  # the parent process ends at the end of its input
         try:
-            assert _wait_ready(child, deadline), (
-                f"worker did not start (after {kills} kills): {child.stderr.read()}"
-            )
-            time.sleep(rng.uniform(0.2, 1.2))
-            assert child.poll() is None, (
-                f"worker stopped by itself after {kills} kills (seed {seed + kills}): "
-                f"{child.stderr.read()}"
-            )
-            os.kill(child.pid, signal.SIGKILL)
-        finally:
-            if child.poll() is None:
-                child.kill()
-            child.wait()
-            child.stdout.close()
-            child.stderr.close()
-        kills += 1
-        claims_seen.append(Claim.objects.count())
-        problems = consistency_problems()
-        assert not problems, f"after kill {kills} (seed {seed + kills - 1}): {problems}"
+            parent.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            parent.kill()
+            parent.wait()
+        parent.stdout.close()
+        parent.log.close()
 
     elapsed = time.monotonic() - started
     print(f"crash test: {kills} kills survived, claims after each {claims_seen}, {elapsed:.1f} s")
