@@ -8,6 +8,7 @@ books stay consistent after every trial.
 
 import datetime
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -15,8 +16,8 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from config.exceptions import DomainError
-from donors.models import Match, Pledge
-from donors.services import match_commit, pledge_confirm, pledge_create
+from donors.models import Match, MatchState, Pledge, PledgeState
+from donors.services import match_commit, pledge_confirm, pledge_create, pledge_withdraw
 from marketplace.models import Claim
 from marketplace.services import (
     claim_approve,
@@ -69,6 +70,9 @@ def _race(other, make_listing, people, household, donor, donor_rep, finance) -> 
     outcomes: Counter = Counter()
     for trial in range(TRIALS):
         listing = make_listing(quantity=1, krw=20_000)
+        # No pledge left with points: the earlier trials' are withdrawn.
+        for left in Pledge.objects.filter(state__in=[PledgeState.ACTIVE, PledgeState.EXHAUSTED]):
+            pledge_withdraw(pledge=left, by=donor_rep)
         if other == "fulfil":
             _pledge(donor, donor_rep, finance)  # committed at once: the claim can be approved
         claim = claim_request(
@@ -76,9 +80,11 @@ def _race(other, make_listing, people, household, donor, donor_rep, finance) -> 
         )
         match = Match.objects.get(claim=claim)
         if other == "fulfil":
+            assert match.state == MatchState.COMMITTED
             claim_approve(claim=claim, by=coord)
         else:
-            _pledge(donor, donor_rep, finance)  # arrives after the claim: the match is pending
+            assert match.state == MatchState.PENDING
+            _pledge(donor, donor_rep, finance)  # arrives after the claim, for the commit
         if other == "expire":
             Claim.objects.filter(pk=claim.pk).update(approve_by=timezone.now())
 
@@ -89,8 +95,15 @@ def _race(other, make_listing, people, household, donor, donor_rep, finance) -> 
             "fulfil": lambda c: claim_fulfil(claim=c, by=cm, quantity_received=1),
         }
 
-        def race(i, match=match, claim=claim, act=actions[other]):
-            return match_commit(match=match, by=donor_rep) if i == 0 else act(claim)
+        # A little head start for the commit now and then, so that both orders
+        # of the race happen (the commit checks the claim's deadline first).
+        delay = (trial % 4) * 0.02
+
+        def race(i, match=match, claim=claim, act=actions[other], delay=delay):
+            if i == 0:
+                return match_commit(match=match, by=donor_rep)
+            time.sleep(delay)
+            return act(claim)
 
         results = run_parallel(2, race)
         outcomes.update(_outcome(r) for r in results)
