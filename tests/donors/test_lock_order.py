@@ -10,6 +10,7 @@ import datetime
 import threading
 import time
 from collections import Counter
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -35,11 +36,11 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 TRIALS = 20
 
 
-def _pledge(donor, donor_rep, finance):
+def _pledge(donor, donor_rep, finance, krw=10_000):
     pledge = pledge_create(
         by=donor_rep,
         donor=donor,
-        amount=Money(10_000, "KRW"),
+        amount=Money(krw, "KRW"),
         valid_until=timezone.localdate() + datetime.timedelta(days=30),
     )
     return pledge_confirm(pledge=pledge, by=finance)
@@ -194,3 +195,60 @@ def test_claim_locks_hold_only_the_claims_own_rows(
     assert results[0] == "held", results
     free, busy = results[1]
     assert busy == ["claim", "listing", "match", "pledge"], (free, busy)
+
+
+def test_fulfilment_and_a_grant_to_the_claiming_wallet_never_deadlock(
+    daejeon, make_listing, grant, people, household, donor, donor_rep, finance
+):
+    """Fulfilment posts several times: the donor's hold, the wallet's hold (the
+    claiming wallet), then the award from system:issued. A grant to the
+    claiming wallet posts to system:issued and that wallet. Here the grant
+    arrives right after fulfilment has settled the wallet's hold: had
+    fulfilment locked its accounts posting by posting, each would wait for the
+    other. It locks all of them at once, in primary-key order, so the grant
+    simply waits."""
+    from ledger import services as ledger_services
+
+    grant(daejeon["대덕구"], 1_000_000)
+    cm, coord = people["cm_daedeok"], people["coord_seo"]
+    real_post = ledger_services.ledger_post
+    fulfilling = threading.local()
+
+    def post_then_pause(**kwargs):
+        txn = real_post(**kwargs)
+        fulfilling.posts = getattr(fulfilling, "posts", 0) + 1
+        if fulfilling.posts == 2 and getattr(fulfilling, "gate", None):
+            fulfilling.gate.set()
+            time.sleep(0.4)  # the grant runs now, inside fulfilment's transaction
+        return txn
+
+    outcomes: Counter = Counter()
+    trials = 3
+    for trial in range(trials):
+        _pledge(donor, donor_rep, finance, krw=20_000)
+        # Two units, one received: both holds are settled in part, the rest
+        # returns, and the providing region is awarded the paid part.
+        claim = claim_request(
+            by=cm,
+            listing=make_listing(quantity=2, krw=20_000),
+            household=household,
+            quantity=2,
+            justification="repeat",
+        )
+        claim_approve(claim=claim, by=coord)
+        settled = threading.Event()
+
+        def race(i, claim=claim, settled=settled):
+            if i == 0:
+                fulfilling.posts, fulfilling.gate = 0, settled
+                return claim_fulfil(claim=claim, by=cm, quantity_received=1)
+            settled.wait(30)
+            return grant(daejeon["대덕구"], 5)
+
+        with mock.patch.object(ledger_services, "ledger_post", post_then_pause):
+            results = run_parallel(2, race)
+        outcomes.update(_outcome(r) for r in results)
+        assert outcomes["ok"] == 2 * (trial + 1), f"trial {trial + 1} of {trials}: {results}"
+        problems = consistency_problems()
+        assert not problems, f"trial {trial + 1} of {trials}: {problems}"
+    print(f"fulfil vs grant: {trials} trials, outcomes {dict(outcomes)}")
