@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.conflicts import Conflict, is_lock_conflict
 from config.exceptions import DomainError
 from config.middleware import is_database_unavailable, release_broken_connections
 
@@ -95,6 +96,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(
             {"code": "invalid", "detail": _("A value in the request cannot be stored.")},
             status=status.HTTP_400_BAD_REQUEST,
+        )
+    if is_lock_conflict(exc):
+        # A deadlock or serialization failure outside the services' own retry:
+        # the transaction was rolled back, so the caller may simply try again.
+        logger.warning("API request collided with another transaction: %s", exc)
+        return Response(
+            {"code": Conflict.code, "detail": str(Conflict.default_message)},
+            status=status.HTTP_409_CONFLICT,
         )
     response = drf_exception_handler(exc, context)
     if response is None:

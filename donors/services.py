@@ -1,12 +1,14 @@
 """Writes for donors: pledges and the matches that pay the private half of claims.
 
 Lock order, shared with the claim services: claim → listing → match → pledge →
-ledger accounts.
+ledger accounts (marketplace/locks.py takes them for a claim). A match is only
+ever changed under its claim's lock, which is taken first.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
@@ -19,13 +21,22 @@ from django_fsm import has_transition_perm
 from djmoney.money import Money
 
 from audit.services import audit_transition
+from config.conflicts import retry_on_conflict
 from config.exceptions import NotAllowed
 from donors.exceptions import DonorNotVerified, InvalidDonor, InvalidPledge, PledgeNotEligible
 from donors.models import Donor, Match, MatchState, Pledge, PledgeState
 from donors.permissions import donors_represented, represents
 from ledger.exceptions import IdempotencyConflict
-from ledger.models import Purpose
-from ledger.services import account_for, hold, ledger_post, release, settle, system_account
+from ledger.models import Account, Purpose
+from ledger.services import (
+    account_for,
+    accounts_lock,
+    hold,
+    ledger_post,
+    release,
+    settle,
+    system_account,
+)
 from people.models import User
 from people.permissions import is_finance
 
@@ -176,25 +187,15 @@ def pledge_create(
         errors["preferred_districts"] = [_("Choose districts only.")]
     if errors:
         raise InvalidPledge(_("The pledge has errors."), fields=errors)
-    if idempotency_key and (
-        existing := Pledge.objects.filter(idempotency_key=idempotency_key).first()
-    ):
-        if (
-            existing.donor_id,
-            existing.amount.amount,
-            existing.valid_until,
-            existing.cap_per_claim,
-            set(existing.preferred_categories.values_list("pk", flat=True)),
-            set(existing.preferred_districts.values_list("pk", flat=True)),
-        ) != (
-            donor.pk,
-            krw,
-            valid_until,
-            cap_per_claim,
-            {c.pk for c in preferred_categories},
-            {d.pk for d in preferred_districts},
-        ):
-            raise IdempotencyConflict()
+    content = (
+        donor.pk,
+        krw,
+        valid_until,
+        cap_per_claim,
+        {c.pk for c in preferred_categories},
+        {d.pk for d in preferred_districts},
+    )
+    if idempotency_key and (existing := _pledge_replay(idempotency_key, content)):
         return existing
     try:
         with transaction.atomic():
@@ -213,17 +214,39 @@ def pledge_create(
                 subject=pledge, transition="create", source="", target=pledge.state, by=by
             )
     except IntegrityError:
-        existing = Pledge.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is None:
-            raise
-        return existing
+        # The loser of a race on the same key: answered as a replay would be.
+        if idempotency_key and (existing := _pledge_replay(idempotency_key, content)):
+            return existing
+        raise
     return pledge
 
 
+def _pledge_replay(key: str, content: tuple) -> Pledge | None:
+    existing = Pledge.objects.filter(idempotency_key=key).first()
+    if existing is None:
+        return None
+    if (
+        existing.donor_id,
+        existing.amount.amount,
+        existing.valid_until,
+        existing.cap_per_claim,
+        set(existing.preferred_categories.values_list("pk", flat=True)),
+        set(existing.preferred_districts.values_list("pk", flat=True)),
+    ) != content:
+        raise IdempotencyConflict()
+    return existing
+
+
+def _locked_pledge(pk: int) -> Pledge:
+    """The pledge's row only (not its donor's: the donor is read, not locked)."""
+    return Pledge.objects.select_for_update(of=("self",)).select_related("donor").get(pk=pk)
+
+
+@retry_on_conflict
 def pledge_confirm(*, pledge: Pledge, by: User) -> Pledge:
     """Finance confirms the money was received: Dr system:issued / Cr donor:D:match."""
     with transaction.atomic():
-        pledge = Pledge.objects.select_for_update().select_related("donor").get(pk=pledge.pk)
+        pledge = _locked_pledge(pledge.pk)
         if not pledge.donor.is_verified:
             raise DonorNotVerified()
         if pledge.valid_until < timezone.localdate():
@@ -279,10 +302,11 @@ def _close(pledge: Pledge, action: str, by: User | None, reason: str) -> Pledge:
     return pledge
 
 
+@retry_on_conflict
 def pledge_withdraw(*, pledge: Pledge, by: User, reason: str = "") -> Pledge:
     """Withdrawing returns only the part not held; held points settle or return later."""
     with transaction.atomic():
-        pledge = Pledge.objects.select_for_update().select_related("donor").get(pk=pledge.pk)
+        pledge = _locked_pledge(pledge.pk)
         return _close(pledge, "withdraw", by, reason)
 
 
@@ -292,12 +316,18 @@ def pledge_expire_overdue(*, today: datetime.date | None = None) -> int:
     for pk in Pledge.objects.filter(
         state__in=[PledgeState.ACTIVE, PledgeState.EXHAUSTED], valid_until__lt=today
     ).values_list("pk", flat=True):
-        with transaction.atomic():
-            pledge = Pledge.objects.select_for_update().select_related("donor").get(pk=pk)
-            if pledge.state in (PledgeState.ACTIVE, PledgeState.EXHAUSTED):
-                _close(pledge, "expire", None, _("Validity ended"))
-                count += 1
+        count += _pledge_expire_one(pk)
     return count
+
+
+@retry_on_conflict
+def _pledge_expire_one(pk: int) -> int:
+    with transaction.atomic():
+        pledge = _locked_pledge(pk)
+        if pledge.state not in (PledgeState.ACTIVE, PledgeState.EXHAUSTED):
+            return 0
+        _close(pledge, "expire", None, _("Validity ended"))
+    return 1
 
 
 def _after_points_change(pledge: Pledge) -> None:
@@ -339,11 +369,18 @@ def eligible_pledges(match: Match) -> QuerySet[Pledge]:
     return pledges.distinct().order_by("valid_until", "created_at", "pk")
 
 
-def _commit_with(match: Match, pledge_pk: int, by: User | None) -> bool:
-    """Try to commit `match` with one pledge, under the pledge's row lock."""
-    pledge = Pledge.objects.select_for_update().select_related("donor").get(pk=pledge_pk)
+def _commit_with(
+    match: Match, pledge_pk: int, by: User | None, also_lock: Sequence[Account] = ()
+) -> bool:
+    """Try to commit `match` with one pledge, under the pledge's row lock; then
+    the accounts the caller's transaction posts to (`also_lock` and the hold's
+    own) are locked together, in primary-key order."""
+    pledge = _locked_pledge(pledge_pk)
     if pledge.state != PledgeState.ACTIVE or pledge.points_remaining < match.private_points:
         return False
+    accounts_lock(
+        [account_for(pledge.donor, Purpose.MATCH), system_account(Purpose.HOLDS), *also_lock]
+    )
     match.hold = hold(
         source=account_for(pledge.donor, Purpose.MATCH),
         amount=match.private_points,
@@ -362,10 +399,14 @@ def _commit_with(match: Match, pledge_pk: int, by: User | None) -> bool:
     return True
 
 
-def match_open(*, claim, by: User | None) -> Match:
+def match_open(*, claim, by: User | None, also_lock: Sequence[Account] = ()) -> Match:
     """Create the match of a cross-region claim and commit it automatically to the
     eligible pledge that expires first (then the oldest); otherwise it waits as
-    pending for a donor to commit it from the portal."""
+    pending for a donor to commit it from the portal.
+
+    Runs inside the claim's creation, under its listing's lock. `also_lock` are
+    accounts the caller posts to afterwards: they are locked with the pledge's
+    accounts, so that the transaction takes its accounts in one step."""
     public, private = split_cost(claim.cost_points)
     match = Match.objects.create(
         claim=claim,
@@ -390,25 +431,29 @@ def match_open(*, claim, by: User | None) -> Match:
         return match
     for pledge_pk in eligible_pledges(match).values_list("pk", flat=True):
         with transaction.atomic():
-            if _commit_with(match, pledge_pk, None):
+            if _commit_with(match, pledge_pk, None, also_lock):
                 return match
     return match
 
 
+@retry_on_conflict
 def match_commit(*, match: Match, by: User, pledge: Pledge | None = None) -> Match:
     """A donor representative commits a pending match from the portal, with one of
-    their donor's eligible pledges (the one expiring first, unless chosen)."""
+    their donor's eligible pledges (the one expiring first, unless chosen).
+
+    Locks like every claim service: the claim first, then its listing and this
+    match (marketplace/locks.py), then the pledge and its accounts."""
+    from marketplace.locks import claim_locks
     from marketplace.models import Claim
     from marketplace.services import claim_expire_overdue
 
+    claim_id = Match.objects.filter(pk=match.pk).values_list("claim_id", flat=True).first()
+    if claim_id is None:
+        raise Match.DoesNotExist()
     # A claim (or its match) past its deadline expires first and is never committed.
-    claim_expire_overdue(claims=Claim.objects.filter(pk=match.claim_id))
+    claim_expire_overdue(claims=Claim.objects.filter(pk=claim_id))
     with transaction.atomic():
-        match = (
-            Match.objects.select_for_update()
-            .select_related("claim__listing__category", "claim__claimant_region")
-            .get(pk=match.pk)
-        )
+        match = claim_locks(claim_id, accounts=False).match
         if match.state != MatchState.PENDING:
             from marketplace.exceptions import IllegalTransition
 
@@ -429,8 +474,10 @@ def match_commit(*, match: Match, by: User, pledge: Pledge | None = None) -> Mat
 
 
 def _match_for(claim) -> Match | None:
+    # Already locked by the caller (claim_locks); taken again, it costs nothing
+    # and keeps this function safe on its own.
     try:
-        return Match.objects.select_for_update().get(claim=claim)
+        return Match.objects.select_for_update(of=("self",)).get(claim=claim)
     except Match.DoesNotExist:
         return None
 
@@ -446,7 +493,7 @@ def match_settle(*, claim, private_paid: int, by: User | None) -> None:
     audit_transition(subject=match, transition="settle", source=source, target=match.state, by=by)
     if match.hold_id is None:
         return
-    pledge = Pledge.objects.select_for_update().select_related("donor").get(pk=match.pledge_id)
+    pledge = _locked_pledge(match.pledge_id)
     settle(
         match.hold,
         private_paid,
@@ -477,7 +524,7 @@ def match_release(*, claim, by: User | None, expired: bool = False) -> None:
     audit_transition(subject=match, transition=action, source=source, target=match.state, by=by)
     if match.hold_id is None:
         return
-    pledge = Pledge.objects.select_for_update().select_related("donor").get(pk=match.pledge_id)
+    pledge = _locked_pledge(match.pledge_id)
     release(match.hold, by=by, memo=_("Claim #%(pk)s private share returned") % {"pk": claim.pk})
     pledge.points_held -= match.private_points
     if pledge.state == PledgeState.CLOSED:

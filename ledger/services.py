@@ -225,6 +225,19 @@ def _lock_accounts(cursor, ids: list[int]) -> dict[int, list]:
     return {row[0]: [bool(row[1]), row[2], row[3], row[4]] for row in cursor.fetchall()}
 
 
+def accounts_lock(accounts: Sequence[Account]) -> None:
+    """Lock `accounts` now, all at once in primary-key order, until the
+    transaction ends. A service that posts several times in one transaction
+    calls it first, so its postings do not take the shared accounts one
+    posting at a time (see marketplace/locks.py for the whole order)."""
+    if not connection.in_atomic_block:
+        raise LedgerError("accounts are locked inside transaction.atomic()")
+    ids = sorted({account.pk for account in accounts})
+    if ids:
+        with connection.cursor() as cursor:
+            _lock_accounts(cursor, ids)
+
+
 def _store_heads(cursor, state: dict[int, list]) -> None:
     """The new cached balance, sequence and head hash of each account, in one UPDATE."""
     ids, sets, params = list(state), [], []
@@ -369,7 +382,13 @@ def hold(
 
 def _resolve(hold_obj: Hold, settled: int, by: User | None, memo: str) -> Hold:
     with transaction.atomic():
-        locked = Hold.objects.select_for_update().select_related("source").get(pk=hold_obj.pk)
+        # Only the hold's row: its source account is locked by the posting,
+        # with the others, in primary-key order.
+        locked = (
+            Hold.objects.select_for_update(of=("self",))
+            .select_related("source")
+            .get(pk=hold_obj.pk)
+        )
         if locked.status != HoldStatus.OPEN:
             raise HoldAlreadyResolved()
         if type(settled) is not int or not 0 <= settled <= locked.amount:

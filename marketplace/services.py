@@ -1,9 +1,11 @@
 """Writes of the marketplace: categories, listings, households, claims.
 
 Each service checks permission, runs in one database transaction, locks what
-it changes (claim → listing → ledger accounts, always in that order, so two
-services never wait on each other in a circle), writes the audit log, and
-sends e-mail only after the commit.
+it changes in the one order of marketplace/locks.py (claim → listing → match →
+pledge → ledger accounts, so two services never wait on each other in a
+circle), writes the audit log, and sends e-mail only after the commit. A
+deadlock or serialization failure that still happens is retried a few times,
+then refused as `conflict` (config/conflicts.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django.utils.translation import gettext as _
 from django_fsm import has_transition_perm
 
 from audit.services import audit_transition
+from config.conflicts import retry_on_conflict
 from config.exceptions import NotAllowed
 from donors.exceptions import NotMatched
 from donors.models import Donor, Match, MatchState
@@ -38,6 +41,7 @@ from marketplace.exceptions import (
     InvalidRequest,
     ListingNotPublished,
 )
+from marketplace.locks import ClaimLocks, claim_locks
 from marketplace.models import (
     ACTIVE_CLAIM_STATES,
     Category,
@@ -502,6 +506,7 @@ def follow_up_record(*, follow_up: FollowUp, by: User, note: str) -> FollowUp:
 # --- claims -------------------------------------------------------------------
 
 
+@retry_on_conflict
 def claim_request(
     *,
     by: User,
@@ -565,7 +570,18 @@ def _claim_replay(key, by, listing, household, quantity) -> Claim | None:
 
 
 def _claim_request_locked(by, listing, household, quantity, justification, idempotency_key):
-    listing = Listing.objects.select_for_update().select_related("region").get(pk=listing.pk)
+    listing = (
+        Listing.objects.select_for_update(of=("self",))
+        .select_related("region", "category")
+        .get(pk=listing.pk)
+    )
+    # A request with the same key that got here first has committed by now (it
+    # held this lock until then): answer with its claim, as a replay would, not
+    # with the refusals its units, points or category would now cause.
+    if idempotency_key and (
+        found := _claim_replay(idempotency_key, by, listing, household, quantity)
+    ):
+        return found
     today = timezone.localdate()
     if (
         listing.state not in (ListingState.PUBLISHED, ListingState.RESERVED)
@@ -616,8 +632,9 @@ def _claim_request_locked(by, listing, household, quantity, justification, idemp
     )
     if claim.is_exchange and claim.cost_points:
         # The private half first (it locks a pledge), then the public half from the
-        # wallet: pledges are always locked before ledger accounts.
-        match_open(claim=claim, by=by)
+        # wallet: pledges are always locked before ledger accounts, and the wallet
+        # is locked with the pledge's accounts, all at once.
+        match_open(claim=claim, by=by, also_lock=[account_for(claimant, Purpose.WALLET)])
         public, _private = split_cost(claim.cost_points)
         if public:
             claim.hold = hold(
@@ -643,20 +660,6 @@ def _claim_request_locked(by, listing, household, quantity, justification, idemp
     return claim
 
 
-def _locked_claim(claim: Claim) -> Claim:
-    return (
-        Claim.objects.select_for_update()
-        .select_related("household__dong", "listing")
-        .get(pk=claim.pk)
-    )
-
-
-def _locked_listing(claim: Claim) -> Listing:
-    listing = Listing.objects.select_for_update().select_related("region").get(pk=claim.listing_id)
-    claim.listing = listing
-    return listing
-
-
 def _free_units(claim: Claim, listing: Listing) -> None:
     Listing.objects.filter(pk=listing.pk).update(
         quantity_held=listing.quantity_held - claim.quantity
@@ -665,11 +668,13 @@ def _free_units(claim: Claim, listing: Listing) -> None:
     _settle_listing_state(listing)
 
 
+@retry_on_conflict
 def claim_approve(*, claim: Claim, by: User, reason: str = "") -> Claim:
     _expire_first(claim)
     with transaction.atomic():
-        claim = _locked_claim(claim)
-        match = Match.objects.filter(claim=claim).first() if claim.is_exchange else None
+        locks = claim_locks(claim.pk, accounts=False)
+        claim = locks.claim
+        match = locks.match if claim.is_exchange else None
         # Only once the approval would otherwise be allowed, so that an illegal or
         # unauthorised approval still says so first.
         if (
@@ -692,9 +697,9 @@ def claim_approve(*, claim: Claim, by: User, reason: str = "") -> Claim:
     return claim
 
 
-def _close_claim(claim: Claim, action: str, by: User | None, reason: str) -> Claim:
+def _close_claim(locks: ClaimLocks, action: str, by: User | None, reason: str) -> Claim:
     """Reject, cancel or expire: the units come back, the hold returns."""
-    listing = _locked_listing(claim)
+    claim, listing = locks.claim, locks.listing
     _run_transition(claim, action, by, reason)
     match_release(claim=claim, by=by, expired=action == "expire")
     if claim.hold_id:
@@ -712,23 +717,24 @@ def _close_claim(claim: Claim, action: str, by: User | None, reason: str) -> Cla
     return claim
 
 
+@retry_on_conflict
 def claim_reject(*, claim: Claim, by: User, reason: str = "") -> Claim:
     _expire_first(claim)
     with transaction.atomic():
-        claim = _locked_claim(claim)
-        _close_claim(claim, "reject", by, reason)
+        claim = _close_claim(claim_locks(claim.pk), "reject", by, reason)
         notifications.claim_decided(claim)
     return claim
 
 
+@retry_on_conflict
 def claim_cancel(*, claim: Claim, by: User, reason: str = "") -> Claim:
     _expire_first(claim)
     with transaction.atomic():
-        claim = _locked_claim(claim)
-        _close_claim(claim, "cancel", by, reason)
+        claim = _close_claim(claim_locks(claim.pk), "cancel", by, reason)
     return claim
 
 
+@retry_on_conflict
 def claim_fulfil(*, claim: Claim, by: User, quantity_received: int) -> Claim:
     """The case manager confirms receipt of `quantity_received` (≤ claimed). The
     received part is paid (hold settled, the rest returns) and the providing
@@ -736,7 +742,8 @@ def claim_fulfil(*, claim: Claim, by: User, quantity_received: int) -> Claim:
     listing."""
     _expire_first(claim)
     with transaction.atomic():
-        claim = _locked_claim(claim)
+        locks = claim_locks(claim.pk)
+        claim, listing = locks.claim, locks.listing
         if type(quantity_received) is not int or not 0 <= quantity_received <= claim.quantity:
             raise InvalidRequest(
                 _("Received quantity must be between 0 and %(quantity)s.")
@@ -748,7 +755,6 @@ def claim_fulfil(*, claim: Claim, by: User, quantity_received: int) -> Claim:
                     ]
                 },
             )
-        listing = _locked_listing(claim)
         _run_transition(claim, "fulfil", by)
         paid = claim.points_per_unit * quantity_received
         public_paid, private_paid = split_cost(paid)
@@ -817,15 +823,19 @@ def claim_expire_overdue(*, now: datetime.datetime | None = None, claims=None) -
             state=ClaimState.REQUESTED, match__state=MatchState.PENDING, match__deadline__lte=now
         )
     )
-    count = 0
-    for pk in due.values_list("pk", flat=True).distinct():
-        with transaction.atomic():
-            claim = _locked_claim(Claim(pk=pk))
-            if _is_overdue(claim, now):
-                _close_claim(claim, "expire", None, _("Deadline passed"))
-                notifications.claim_decided(claim)
-                count += 1
-    return count
+    return sum(_expire_one(pk, now) for pk in due.values_list("pk", flat=True).distinct())
+
+
+@retry_on_conflict
+def _expire_one(pk: int, now: datetime.datetime) -> int:
+    """Expire one claim if it is still overdue under its locks; 1 if it was."""
+    with transaction.atomic():
+        locks = claim_locks(pk)
+        if not _is_overdue(locks.claim, now):
+            return 0
+        claim = _close_claim(locks, "expire", None, _("Deadline passed"))
+        notifications.claim_decided(claim)
+    return 1
 
 
 def listing_expire_overdue(*, today: datetime.date | None = None) -> int:
