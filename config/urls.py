@@ -34,7 +34,8 @@ api_v1 = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("ledger/trial-balance/", ledger_api.TrialBalanceView.as_view(), name="trial-balance"),
     path("", include(router.urls)),
-    re_path(r"^.*$", api.not_found),
+    # DOTALL: a path holding a line break is still an API path and gets the JSON 404.
+    re_path(r"(?s)^.*$", api.not_found),
 ]
 
 urlpatterns = [

@@ -73,7 +73,7 @@ def visible_accounts(user) -> QuerySet[Account]:
 
 
 class AccountSerializer(serializers.ModelSerializer):
-    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     label = serializers.CharField(read_only=True)
 
     class Meta:
@@ -112,7 +112,7 @@ class EntrySerializer(serializers.ModelSerializer):
 
 class TransactionSerializer(serializers.ModelSerializer):
     entries = EntrySerializer(many=True, read_only=True)
-    posted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    posted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     object_type = serializers.SerializerMethodField()
     reversed_by = serializers.SerializerMethodField()
 
@@ -252,7 +252,9 @@ class ProposalSerializer(serializers.ModelSerializer):
     )
     amount = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Proposal
