@@ -140,6 +140,40 @@ class TransactionSerializer(serializers.ModelSerializer):
         return reversal.pk if reversal else None
 
 
+class StatementSerializer(serializers.Serializer):
+    """An account's statement over a range of days: one page of its entries."""
+
+    account = AccountSerializer()
+    start = serializers.DateField(allow_null=True)
+    end = serializers.DateField(allow_null=True)
+    opening_balance = serializers.IntegerField()
+    closing_balance = serializers.IntegerField()
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = StatementEntrySerializer(many=True)
+
+
+class TrialBalanceAccountSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    balance = serializers.IntegerField()
+
+
+class TrialBalanceGroupSerializer(serializers.Serializer):
+    purpose = serializers.CharField()
+    owner_kind = serializers.CharField()
+    total = serializers.IntegerField()
+    accounts = TrialBalanceAccountSerializer(many=True)
+
+
+class TrialBalanceSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    balanced = serializers.BooleanField()
+    account_count = serializers.IntegerField()
+    groups = TrialBalanceGroupSerializer(many=True)
+
+
 class StatementQuery(serializers.Serializer):
     start = serializers.DateField(required=False, help_text=_("First day (inclusive)"))
     end = serializers.DateField(required=False, help_text=_("Last day (inclusive)"))
@@ -169,8 +203,10 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet):
         parameters=[
             OpenApiParameter("start", OpenApiTypes.DATE, description="first day, inclusive"),
             OpenApiParameter("end", OpenApiTypes.DATE, description="last day, inclusive"),
+            OpenApiParameter("page", OpenApiTypes.INT, description="page number, from 1"),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="entries per page"),
         ],
-        responses=StatementEntrySerializer(many=True),
+        responses=StatementSerializer,
     )
     @action(detail=True, methods=["get"])
     def statement(self, request: Request, pk=None) -> Response:
@@ -219,7 +255,7 @@ class TrialBalanceView(APIView):
 
     permission_classes = [IsFinance]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=TrialBalanceSerializer)
     def get(self, request: Request) -> Response:
         tb = trial_balance()
         return Response(

@@ -64,3 +64,16 @@ def test_public_reads_are_never_forbidden_and_finance_reads_may_be(document):
     # Only bodies can be of the wrong type.
     assert "415" in paths["/api/v1/claims/"]["post"]["responses"]
     assert "415" not in paths["/api/v1/listings/{id}/publish/"]["post"]["responses"]
+
+
+def test_the_statement_and_the_trial_balance_document_what_they_answer(document):
+    paths, schemas = document["paths"], document["components"]["schemas"]
+    statement = paths["/api/v1/ledger/accounts/{id}/statement/"]["get"]
+    ref = statement["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    fields = schemas[ref.rsplit("/", 1)[1]]["properties"]
+    assert {"account", "opening_balance", "closing_balance", "results", "count"} <= set(fields)
+    assert {"page", "page_size", "start", "end"} <= {p["name"] for p in statement["parameters"]}
+
+    trial = paths["/api/v1/ledger/trial-balance/"]["get"]["responses"]["200"]
+    ref = trial["content"]["application/json"]["schema"]["$ref"]
+    assert {"total", "balanced", "groups"} <= set(schemas[ref.rsplit("/", 1)[1]]["properties"])
