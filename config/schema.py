@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -35,26 +36,26 @@ OPEN_READ_PERMISSIONS = (AllowAny, IsAuthenticatedOrReadOnly)
 
 
 class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Stable error code, e.g. `not_found`, `invalid`")
-    detail = serializers.CharField(help_text="Message in the request's language")
+    code = serializers.CharField(help_text=_("Stable error code, e.g. `not_found`, `invalid`"))
+    detail = serializers.CharField(help_text=_("Message in the request's language"))
 
 
 class ValidationErrorSerializer(ErrorSerializer):
     fields = serializers.DictField(
         child=serializers.JSONField(),
         required=False,
-        help_text="Messages by field name (validation errors only)",
+        help_text=_("Messages by field name (validation errors only)"),
     )
 
 
 ERROR_DESCRIPTIONS = {
-    "400": "The request is invalid; nothing changed.",
-    "401": "Not signed in, or the token is wrong.",
-    "403": "Not allowed for this user.",
-    "404": "No such object for this user, or no such page.",
-    "409": "Conflicts with the current state; nothing changed.",
-    "415": "The request body's content type is not accepted.",
-    "429": "Too many requests; try again later.",
+    "400": _("The request is invalid; nothing changed."),
+    "401": _("Not signed in, or the token is wrong."),
+    "403": _("Not allowed for this user."),
+    "404": _("No such object for this user, or no such page."),
+    "409": _("Conflicts with the current state; nothing changed."),
+    "415": _("The request body's content type is not accepted."),
+    "429": _("Too many requests; try again later."),
 }
 
 
