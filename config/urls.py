@@ -42,7 +42,9 @@ api_v1 = [
     path("auth/token/", people_api.TokenView.as_view(), name="auth-token"),
     path("ledger/trial-balance/", ledger_api.TrialBalanceView.as_view(), name="trial-balance"),
     path("", include(router.urls)),
-    re_path(r"^.*$", api.not_found),
+    # Any character, line breaks included ("." would stop at one): a path holding a
+    # line break is still an API path and gets the JSON 404.
+    re_path(r"^[\s\S]*$", api.not_found),
 ]
 
 urlpatterns = [

@@ -341,7 +341,7 @@ class MatchSerializer(serializers.ModelSerializer):
     )
     district_name = serializers.SerializerMethodField()
     cost_points = serializers.IntegerField(source="claim.cost_points", read_only=True)
-    pledge = serializers.PrimaryKeyRelatedField(read_only=True)
+    pledge = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     donor = serializers.IntegerField(
         source="pledge.donor_id", read_only=True, allow_null=True, default=None
     )

@@ -74,7 +74,7 @@ def visible_accounts(user) -> QuerySet[Account]:
 
 
 class AccountSerializer(serializers.ModelSerializer):
-    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     label = serializers.CharField(read_only=True)
 
     class Meta:
@@ -113,7 +113,7 @@ class EntrySerializer(serializers.ModelSerializer):
 
 class TransactionSerializer(serializers.ModelSerializer):
     entries = EntrySerializer(many=True, read_only=True)
-    posted_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    posted_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     object_type = serializers.SerializerMethodField()
     reversed_by = serializers.SerializerMethodField()
 
@@ -153,6 +153,40 @@ def _within_ledger_dates(day: datetime.date) -> datetime.date:
     return day
 
 
+class StatementSerializer(serializers.Serializer):
+    """An account's statement over a range of days: one page of its entries."""
+
+    account = AccountSerializer()
+    start = serializers.DateField(allow_null=True)
+    end = serializers.DateField(allow_null=True)
+    opening_balance = serializers.IntegerField()
+    closing_balance = serializers.IntegerField()
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = StatementEntrySerializer(many=True)
+
+
+class TrialBalanceAccountSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    balance = serializers.IntegerField()
+
+
+class TrialBalanceGroupSerializer(serializers.Serializer):
+    purpose = serializers.CharField()
+    owner_kind = serializers.CharField()
+    total = serializers.IntegerField()
+    accounts = TrialBalanceAccountSerializer(many=True)
+
+
+class TrialBalanceSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    balanced = serializers.BooleanField()
+    account_count = serializers.IntegerField()
+    groups = TrialBalanceGroupSerializer(many=True)
+
+
 class StatementQuery(serializers.Serializer):
     start = serializers.DateField(
         required=False, help_text=_("First day (inclusive)"), validators=[_within_ledger_dates]
@@ -186,8 +220,10 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet):
         parameters=[
             OpenApiParameter("start", OpenApiTypes.DATE, description="first day, inclusive"),
             OpenApiParameter("end", OpenApiTypes.DATE, description="last day, inclusive"),
+            OpenApiParameter("page", OpenApiTypes.INT, description="page number, from 1"),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="entries per page"),
         ],
-        responses=StatementEntrySerializer(many=True),
+        responses=StatementSerializer,
     )
     @action(detail=True, methods=["get"])
     def statement(self, request: Request, pk=None) -> Response:
@@ -236,7 +272,7 @@ class TrialBalanceView(APIView):
 
     permission_classes = [IsFinance]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=TrialBalanceSerializer)
     def get(self, request: Request) -> Response:
         tb = trial_balance()
         return Response(
@@ -269,7 +305,9 @@ class ProposalSerializer(serializers.ModelSerializer):
     )
     amount = serializers.IntegerField(min_value=1, required=False, allow_null=True)
     proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Proposal

@@ -158,7 +158,7 @@ class CodeRelatedField(serializers.SlugRelatedField):
 
 
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     # The values of a listing's `kind`, listed without their labels: the API
     # documentation then gives this field its own name instead of two names
     # for one set of choices.
@@ -421,7 +421,9 @@ class ListingViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class FollowUpSerializer(serializers.ModelSerializer):
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
     note = serializers.CharField(
         read_only=True,
         allow_null=True,
@@ -714,7 +716,9 @@ class ClaimSerializer(serializers.ModelSerializer):
     claimant_region = serializers.SlugRelatedField(slug_field="code", read_only=True)
     provider_region = serializers.SlugRelatedField(slug_field="code", read_only=True)
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Claim
