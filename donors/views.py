@@ -367,14 +367,16 @@ def match_commit_view(request: HttpRequest, pk: int, match_pk: int) -> HttpRespo
     donor = _represented(request, pk)
     match = fundable_pending_matches(Donor.objects.filter(pk=donor.pk)).filter(pk=match_pk).first()
     if match is None:
-        if not Match.objects.filter(pk=match_pk).exists():
-            raise Http404
-        # Committed by someone else meanwhile, expired, or no longer fundable.
+        # Committed with this donor's pledge meanwhile (another tab, another
+        # representative): the portal shows it among the donor's own, so say so.
+        # Anything else was never the donor's to see, or is no longer offered to
+        # it: one 404 whether the match exists or not, so an id confirms nothing.
+        mine = Match.objects.filter(pk=match_pk, pledge__donor=donor).exists()
         return _answer(
             request,
             donor,
             "matches",
-            status=409,
+            status=409 if mine else 404,
             error=_("This claim no longer waits for a commit from your pledges."),
         )
     # Commit with this donor's pledge (the one expiring first), not with another

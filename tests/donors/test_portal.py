@@ -189,7 +189,10 @@ def test_a_match_no_pledge_of_the_donor_fits_is_not_offered(
     match = Match.objects.get(claim=pending_claim)
     assert f'data-match="{match.pk}"' not in text(rep_client.get("/donors/"))
     response = rep_client.post(f"/donors/{donor.pk}/matches/{match.pk}/commit/", **HTMX)
-    assert response.status_code == 409
+    # Never offered, so answered as if it did not exist: the same as an unknown id.
+    unknown = rep_client.post(f"/donors/{donor.pk}/matches/{match.pk + 10**6}/commit/", **HTMX)
+    assert response.status_code == unknown.status_code == 404
+    assert text(response) == text(unknown)
     assert Match.objects.get(pk=match.pk).state == MatchState.PENDING
 
 

@@ -51,6 +51,7 @@ from tests.security.world import (
     PRINCIPALS,
     REP_OTHER,
     REP_OWN,
+    TOKEN_PASSWORD,
     World,
 )
 
@@ -77,6 +78,9 @@ class Row:
     #: Key of World.secrets; by default the object's.
     secrets: str = ""
     visible: frozenset[str] | None = None
+    #: Principals who pass the role check but cannot see the object: their refusal
+    #: must be 404, where a 403 would confirm that the object exists.
+    unseen: frozenset[str] = frozenset()
     query: str = ""
     variant: str = ""
     #: The principals this row is asked for: all of them, unless the answer is the
@@ -229,6 +233,8 @@ PAGES: list[Row] = [
         frozenset({COORD_OWN}),
         obj="claim",
         visible=frozenset({COORD_OWN, CM_OWN}),
+        unseen=SIGNED_IN - {COORD_OWN, CM_OWN},
+        note="a claim one cannot see is not found; one seen but not one's to decide: 403",
     ),
     page(
         "marketplace:claim_reject",
@@ -237,6 +243,8 @@ PAGES: list[Row] = [
         obj="claim",
         data={"reason": "재고 부족"},
         visible=frozenset({COORD_OWN, CM_OWN}),
+        unseen=SIGNED_IN - {COORD_OWN, CM_OWN},
+        note="a claim one cannot see is not found; one seen but not one's to decide: 403",
     ),
     page(
         "marketplace:claim_cancel",
@@ -244,6 +252,8 @@ PAGES: list[Row] = [
         frozenset({COORD_OWN, CM_OWN}),
         obj="claim",
         data={"reason": "가구 사정 변경"},
+        unseen=SIGNED_IN - {COORD_OWN, CM_OWN},
+        note="a claim one cannot see is not found; one seen but not one's to decide: 403",
     ),
     page(
         "marketplace:claim_fulfil",
@@ -252,6 +262,8 @@ PAGES: list[Row] = [
         obj="approved_claim",
         data={"quantity_received": 1},
         visible=frozenset({COORD_OWN, CM_OWN}),
+        unseen=SIGNED_IN - {COORD_OWN, CM_OWN},
+        note="a claim one cannot see is not found; one seen but not one's to decide: 403",
     ),
     page(
         "marketplace:households",
@@ -272,11 +284,42 @@ PAGES: list[Row] = [
     ),
     page("marketplace:household", "GET", frozenset({CM_OWN}), obj="household"),
     page(
+        "marketplace:household",
+        "GET",
+        frozenset({CM_OWN}),
+        obj="peer_household",
+        variant="someone else's case",
+        visible=NOBODY,
+        note="case_manager_own covers its dong but it is another case manager's case: 200 "
+        "is the purpose form, with nothing of the household on it",
+    ),
+    page(
+        "marketplace:household",
+        "GET",
+        frozenset({CM_OWN}),
+        obj="peer_household",
+        variant="with a purpose",
+        query="?purpose=handover&purpose_detail=",
+        note="opened for a stated purpose (the GET writes its access record, the one "
+        "write a GET may do; the access records are not among the watched tables)",
+    ),
+    page(
         "marketplace:household_edit",
         "POST",
         frozenset({CM_OWN}),
         obj="household",
         data={"size": 4, "notes": "수정한 메모"},
+    ),
+    page(
+        "marketplace:household_edit",
+        "POST",
+        frozenset({CM_OWN}),
+        obj="peer_household",
+        variant="someone else's case, no purpose",
+        data={"size": 4, "notes": "목적 없는 수정"},
+        ok=(400,),
+        visible=NOBODY,
+        note="case_manager_own: 400 and the purpose form again, nothing saved or shown",
     ),
     page(
         "marketplace:household_close",
@@ -455,10 +498,10 @@ PAGES: list[Row] = [
         kwargs=lambda w: {"pk": w.ids["other_donor"], "match_pk": w.ids["waiting_match"]},
         secrets="match",
         visible=frozenset({REP_OWN, FINANCE, COORD_OWN, CM_OWN}),
-        refusals=(409,),
+        unseen=frozenset({REP_OTHER}),
         note="through their own donor's page a representative whose pledges cannot fund "
-        "the match gets 409 'no longer waits for your pledges' (tests/donors/test_portal.py "
-        "wants it so); the body holds nothing of the match",
+        "the match gets 404, as for an id that does not exist (409 only for a match "
+        "committed with that donor's own pledge meanwhile)",
     ),
     page(
         "donors:receipt",
@@ -498,10 +541,64 @@ PAGES: list[Row] = [
         obj="gift",
         visible=frozenset({COORD_OWN, REP_OWN}),
     ),
+    # --- audit: the personal-data access records ---
+    page(
+        "audit:access_records",
+        "GET",
+        frozenset({FINANCE, ADMIN}),
+        secrets="access_record",
+        note="finance and administrators only; everyone else signed in: 403",
+    ),
+    page(
+        "audit:access_records",
+        "GET",
+        frozenset({FINANCE, ADMIN}),
+        variant="csv",
+        query="?format=csv",
+        secrets="access_record",
+        note="the export writes its own access record (not a watched table)",
+    ),
+    page(
+        "audit:access_report",
+        "GET",
+        frozenset({FINANCE, ADMIN}),
+        query=f"?month={datetime.date.today():%Y-%m}",
+        secrets="access_record",
+        note="the month of the world's access record",
+    ),
 ]
 
 API: list[Row] = [
     api("api-root", "GET", SIGNED_IN),
+    # --- sign-in ---
+    api(
+        "auth-token",
+        "POST",
+        ALL,
+        data={"username": "no_role", "password": TOKEN_PASSWORD},
+        ok=(200,),
+        asked=(ANON, NO_ROLE),
+        note="the sign-in reads the credentials in the body and no session, so the answer "
+        "is the same for everyone: asked signed out and signed in once each",
+    ),
+    api(
+        "auth-token",
+        "POST",
+        NOBODY,
+        variant="wrong password",
+        data={"username": "no_role", "password": "not-the-password"},
+        refusals=(400,),
+        asked=(ANON, NO_ROLE),
+        note="400 invalid_credentials, and no token in the body",
+        secrets="none",
+    ),
+    api(
+        "auth-token",
+        "DELETE",
+        SIGNED_IN,
+        ok=(204,),
+        note="revokes the caller's token (with a session: the user's); anonymous: 401",
+    ),
     api("region-list", "GET", ALL),
     api("region-detail", "GET", ALL, kwargs=lambda w: {"code": w.codes["seogu"]}),
     api("category-list", "GET", ALL),
@@ -576,8 +673,11 @@ API: list[Row] = [
     api(
         "listing-list",
         "POST",
-        frozenset({COORD_OWN, REP_OWN}),
+        frozenset({REP_OWN}),
         variant="donor's gift",
+        refusals=(400,),
+        secrets="donor",
+        visible=frozenset({REP_OWN, FINANCE}),
         data=lambda w: {
             "region": w.codes["seogu"],
             "donor_id": w.ids["donor"],
@@ -590,7 +690,8 @@ API: list[Row] = [
             "available_from": "2026-01-01",
         },
         ok=(201,),
-        note="an in-kind gift of a donor: its representative (or the region's coordinator)",
+        note="an in-kind gift of a donor: its representatives only; a coordinator (or "
+        "anyone else who may draft) naming the donor gets 400, as for an unknown donor",
     ),
     api("listing-detail", "GET", ALL, obj="listing"),
     api("listing-detail", "GET", frozenset({COORD_OWN}), obj="draft", variant="draft"),
@@ -624,11 +725,13 @@ API: list[Row] = [
     api(
         "listing-detail",
         "PATCH",
-        frozenset({COORD_OWN, REP_OWN}),
+        frozenset({REP_OWN}),
         obj="gift",
         variant="donor's draft",
         data={"title": "고친 기부"},
         ok=(200,),
+        visible=frozenset({COORD_OWN, REP_OWN}),
+        note="a gift's terms are its representatives' to edit; its coordinator sees it (403)",
     ),
     api("listing-publish", "POST", frozenset({COORD_OWN}), obj="draft", ok=(200,)),
     api(

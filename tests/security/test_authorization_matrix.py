@@ -135,6 +135,8 @@ def test_authorization(row: Row, principal: str, world: World, db) -> None:
             # The Django admin sends everyone who is not staff to its own login.
             refused = refused or _is_login_redirect(response, row)
         assert refused, f"{row.id} as {principal} should be refused; got {status}: {body[:300]}"
+        if principal in row.unseen:
+            assert status == 404, f"{row.id} as {principal} cannot see the object: got {status}"
         if row.api and status in (401, 403, 404):
             error = json.loads(body)
             assert set(error) >= {"code", "detail"}, error

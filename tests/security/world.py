@@ -6,6 +6,10 @@ manager is `cm_own`), the donor 매트릭스후원재단 is represented by `rep_
 `coord_other` and `cm_other` hold the same posts in 유성구, `rep_other`
 represents another verified donor with no pledge. `finance2` proposed the
 grant waiting for a decision, so `finance` may decide it (four-eyes).
+`cm_peer` (no principal) is a second case manager of 대덕구: `cm_own` sees
+the peer's household but opens it only for a stated purpose, and the
+access record of that opening is what finance searches.
+`no_role` has a password, for the API's token sign-in.
 
 Every text below that ends in a code such as "XQ7" is distinctive on purpose:
 a refusal must not contain it.
@@ -16,9 +20,11 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.utils import timezone
 from djmoney.money import Money
 
+from audit.models import AccessAction, AccessPurpose, PersonalDataAccess
 from donors.models import Donor, DonorKind, DonorMembership, Match
 from donors.services import donor_verify, pledge_confirm, pledge_create
 from donors.validators import brn_is_valid
@@ -79,7 +85,12 @@ TEXTS = {
     "unverified_donor_name": "미확인후원재단 UV5",
     "grant_memo": "매트릭스 지급 메모 GM4",
     "proposal_reason": "매트릭스 지급 제안 사유 PR2",
+    "peer_household_notes": "매트릭스 다른 담당 가구 메모 PN7",
+    "access_purpose_detail": "매트릭스 인계 접속 목적 AR3",
 }
+
+#: The password of `no_role` for the token sign-in.
+TOKEN_PASSWORD = "matrix-sign-in-7Qv"
 
 #: A pledge amount no other number in the world shares.
 PLEDGE_KRW = 1_370_000
@@ -133,7 +144,11 @@ def build_world() -> World:
     finance2 = User.objects.create(username="finance2")
     for user in (finance, finance2):
         user.groups.add(finance_group())
-    no_role = User.objects.create(username="no_role")
+    # Hashed as the tests' settings hash (tests/conftest.py): the world is built
+    # before those settings apply, and the real hasher is slow on purpose.
+    no_role = User.objects.create(
+        username="no_role", password=MD5PasswordHasher().encode(TOKEN_PASSWORD, "matrixsalt")
+    )
     admin = User.objects.create(username="admin", is_staff=True, is_superuser=True)
 
     donor = Donor.objects.create(
@@ -197,6 +212,19 @@ def build_world() -> World:
         by=cm_own, dong=daedeok_dong, size=2, notes=TEXTS["closed_household_notes"]
     )
     household_close(household=closed, by=cm_own)
+    cm_peer = _member("cm_peer", daedeok, Role.CASE_MANAGER)
+    peer_household = household_create(
+        by=cm_peer, dong=daedeok_dong, size=1, notes=TEXTS["peer_household_notes"]
+    )
+    PersonalDataAccess.objects.create(
+        user=cm_own,
+        household=peer_household,
+        action=AccessAction.VIEW,
+        purpose=AccessPurpose.HANDOVER,
+        purpose_detail=TEXTS["access_purpose_detail"],
+        outside_caseload=True,
+        path="/households/",
+    )
     follow_up = closed.follow_ups.order_by("due_on").first()
 
     # Requested before any pledge counts: its match waits for a donor's commit.
@@ -254,6 +282,7 @@ def build_world() -> World:
             "gift": gift.pk,
             "household": household.pk,
             "closed_household": closed.pk,
+            "peer_household": peer_household.pk,
             "follow_up": follow_up.pk,
             "claim": claim.pk,
             "approved_claim": approved.pk,
@@ -289,6 +318,9 @@ def build_world() -> World:
         "gift": (TEXTS["gift_title"],),
         "household": (household.code, TEXTS["household_notes"]),
         "closed_household": (closed.code, TEXTS["closed_household_notes"]),
+        "peer_household": (peer_household.code, TEXTS["peer_household_notes"]),
+        "peer_household_notes": (TEXTS["peer_household_notes"],),
+        "access_record": (TEXTS["access_purpose_detail"], peer_household.code),
         "claim": (TEXTS["listing_title"], TEXTS["justification"], household.code),
         "approved_claim": (
             TEXTS["listing_title"],
