@@ -19,6 +19,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
+from config.conflicts import is_lock_conflict
+
 logger = logging.getLogger(__name__)
 
 
@@ -26,16 +28,10 @@ def is_database_unavailable(exc: BaseException | None) -> bool:
     """Whether `exc` means the database does not answer (down, restarting,
     unreachable, out of connections). A deadlock or serialization failure is
     also an OperationalError, but the database answered: that is a conflict
-    with another transaction, not an outage, and is left to its own handling."""
+    with another transaction (`config.conflicts`, 409), not an outage."""
     if isinstance(exc, InterfaceError):
         return True
-    if not isinstance(exc, OperationalError):
-        return False
-    try:
-        from psycopg.errors import TransactionRollback
-    except ImportError:  # pragma: no cover - psycopg is a dependency
-        return True
-    return not isinstance(exc.__cause__, TransactionRollback)
+    return isinstance(exc, OperationalError) and not is_lock_conflict(exc)
 
 
 def is_api(request: HttpRequest) -> bool:

@@ -1008,7 +1008,7 @@ GROUPS: list[Row] = [
 #: JSON 404 that answers every other address under /api/v1/.
 GROUP_PREFIXES = ("admin:",)
 GROUP_ROUTES = ("admin/",)
-UNNAMED = {"api/v1/^.*$": "the API's JSON 404 for unknown addresses"}
+UNNAMED = {"api/v1/^[\\s\\S]*$": "the API's JSON 404 for unknown addresses"}
 
 ROWS: list[Row] = PAGES + API + GROUPS
 
