@@ -15,9 +15,13 @@ start-up with a message naming the variable, as in config/settings.py):
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sys
 from pathlib import Path
+
+from gunicorn.glogging import Logger
 
 # The project root, so that `config.env` imports wherever gunicorn starts.
 _ROOT = str(Path(__file__).resolve().parent.parent)
@@ -49,6 +53,32 @@ max_requests_jitter = env_int("GUNICORN_MAX_REQUESTS_JITTER", 100, minimum=0)
 accesslog = env_str("GUNICORN_ACCESS_LOG", "-") or "-"
 errorlog = env_str("GUNICORN_ERROR_LOG", "-") or "-"
 access_log_format = '%(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+
+#: A query string after a path ("/households/?q=…"), as gunicorn's error log
+#: would quote it when a request fails outside Django or cannot be parsed.
+_QUERY = re.compile(r"(/[^\s?\"']*)\?[^\s\"']+")
+
+
+class _DropQueryStrings(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = _QUERY.sub(r"\1?…", message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+class QuerylessLogger(Logger):
+    """gunicorn's logger, whose error log leaves out query strings too."""
+
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        # setup runs again on every reload (SIGHUP): one filter is enough.
+        if not any(isinstance(f, _DropQueryStrings) for f in self.error_log.filters):
+            self.error_log.addFilter(_DropQueryStrings())
+
+
+logger_class = QuerylessLogger
 loglevel = env_str("GUNICORN_LOG_LEVEL", "info") or "info"
 
 # No control socket: several servers on one machine (tests, benchmarks) would

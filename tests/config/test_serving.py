@@ -221,6 +221,33 @@ def test_the_access_log_format_leaves_out_query_string_referer_and_agent(monkeyp
         assert secret not in line
 
 
+def test_the_error_log_leaves_out_query_strings(monkeypatch, tmp_path):
+    from gunicorn.config import Config
+
+    conf = _gunicorn_conf(monkeypatch)
+    error_log = tmp_path / "error.log"
+    cfg = Config()
+    cfg.set("logger_class", conf["logger_class"])
+    cfg.set("errorlog", str(error_log))
+    logger = cfg.logger_class(cfg)
+    logger.setup(cfg)  # as on a reload: still one filter
+    try:
+        logger.exception("Error handling request %s %s", "GET", "/households/?q=비밀&page=2")
+        logger.warning("Invalid request from ip=%s: %s", "203.0.113.9", "GET /?name=secret HTTP/9")
+        logger.info("Worker booted; is the database up?")
+        filters = len(logger.error_log.filters)
+    finally:
+        for handler in logger.error_log.handlers:
+            handler.close()
+        logger.error_log.filters.clear()
+    text = error_log.read_text()
+    assert "Error handling request GET /households/?…" in text
+    assert "GET /?… HTTP/9" in text
+    assert "is the database up?" in text
+    assert "비밀" not in text and "secret" not in text and "page=" not in text
+    assert filters == 1
+
+
 # --- the real thing ----------------------------------------------------------
 
 
