@@ -15,10 +15,11 @@ PYTEST_ARGS ?=
 BACKUP_FILE ?=
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 
-.PHONY: help run test test-sqlite test-postgres lint format bench backup restore messages makemessages system-deps install clean
+.PHONY: help run serve test test-sqlite test-postgres lint format bench backup restore messages makemessages system-deps install clean
 
 help:
 	@echo "make run    - set up (.venv, dependencies, migrations, demo data) and serve http://$(HOST):$(PORT)"
+	@echo "make serve  - production configuration (gunicorn, DEBUG off, PostgreSQL nanum, demo data) on http://$(HOST):$(PORT)"
 	@echo "make test   - the whole suite on SQLite and on PostgreSQL, browser tests included, then lint"
 	@echo "make bench  - the benchmarks under bench/ (PostgreSQL)"
 	@echo "make backup DATABASE_URL=postgres://... [BACKUP_FILE=backups/x.dump]  - pg_dump -Fc"
@@ -48,6 +49,11 @@ run: $(STAMP) system-deps messages
 	DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	DEBUG=1 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production settings over local HTTP: PostgreSQL (DATABASE_URL, default the
+# database nanum, created if missing), demo data, collectstatic, gunicorn.
+serve: $(STAMP) messages
+	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) DATABASE_URL="$(or $(DATABASE_URL),$(TEST_POSTGRES_URL))" bash scripts/serve
 
 test: $(STAMP) system-deps messages lint test-sqlite test-postgres
 

@@ -68,6 +68,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files answer here, before any guard that could touch the database
+    # (see the block "Production serving" below).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.RejectMalformedRequestMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -144,6 +147,61 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")) or "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# --- Production serving: static files and the database connection pool -------
+# WhiteNoise serves STATIC_ROOT (collectstatic) from the application, behind
+# gunicorn (config/gunicorn.conf.py). Without DEBUG the names carry a content
+# hash and a gzip copy sits beside each file, so browsers may cache them for
+# ever; a template naming a file that collectstatic did not write is then an
+# error, as it should be in a deployment. With DEBUG the files come straight
+# from the apps' static folders, so `make run` and the tests need no collectstatic.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+
+# PostgreSQL connections come from a pool (psycopg_pool, one per process) when
+# DEBUG is off, unless persistent connections were chosen instead: Django
+# refuses both at once. The pool checks a connection before handing it out, so
+# one the server dropped (a restart, a failover) is replaced and the site
+# recovers as soon as the database does.
+_POOL_DEFAULT_MAX = max(4, env_int("GUNICORN_THREADS", 4, minimum=1))
+_db = DATABASES["default"]
+if env_bool("DATABASE_POOL", not DEBUG and not _db["CONN_MAX_AGE"]):
+    if _db["ENGINE"] != "django.db.backends.postgresql":
+        if env_str("DATABASE_POOL") is not None:
+            raise ImproperlyConfigured(
+                "DATABASE_POOL needs a PostgreSQL DATABASE_URL; set DATABASE_POOL=0."
+            )
+    elif _db["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured(
+            "DATABASE_POOL cannot be on with DATABASE_CONN_MAX_AGE above 0 (pooled "
+            "connections go back to the pool after every request): set one of them to 0."
+        )
+    else:
+        _pool = {
+            "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2, minimum=0),
+            "max_size": env_int("DATABASE_POOL_MAX_SIZE", _POOL_DEFAULT_MAX, minimum=1),
+            # Seconds a request waits for a free connection before failing
+            # (then 503, like a database that does not answer).
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 5, minimum=1),
+        }
+        if _pool["min_size"] > _pool["max_size"]:
+            raise ImproperlyConfigured(
+                f"DATABASE_POOL_MIN_SIZE ({_pool['min_size']}) must not exceed "
+                f"DATABASE_POOL_MAX_SIZE ({_pool['max_size']})"
+            )
+        _db.setdefault("OPTIONS", {})["pool"] = _pool
+        _db["CONN_HEALTH_CHECKS"] = True
+# --- end of production serving -------------------------------------------------
 
 # E-mail: printed to the console unless an SMTP server is configured.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -58,9 +58,14 @@ def _closed_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_every_request_answers_503_while_the_database_is_unreachable():
+# Production pools connections (DATABASE_POOL, on without DEBUG): a request
+# then waits DATABASE_POOL_TIMEOUT for a connection before it is answered 503.
+@pytest.mark.parametrize("pool", ["0", "1"], ids=["no_pool", "pool"])
+def test_every_request_answers_503_while_the_database_is_unreachable(pool):
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_SETTINGS_MODULE"}}
     env.update(
+        DATABASE_POOL=pool,
+        DATABASE_POOL_TIMEOUT="1",
         DEBUG="0",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="testserver",
