@@ -80,3 +80,19 @@ def test_seed_demo_fills_the_marketplace_through_the_real_services(db, settings)
     counts = (Listing.objects.count(), Claim.objects.count(), Household.objects.count())
     _seed(settings)
     assert (Listing.objects.count(), Claim.objects.count(), Household.objects.count()) == counts
+
+
+def test_seed_demo_ends_with_every_login_and_prints_no_mail(transactional_db, settings, capsys):
+    # Committed for real, so the claims' notifications are sent after commit as
+    # in `make run`, where the console backend would print them to stdout.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    output = _seed(settings) + capsys.readouterr().out
+
+    assert "Subject:" not in output and "Content-Type:" not in output
+    assert "Demo e-mails not sent:" in output
+    logins = output.split("=== DEMO DATA")[-1]
+    usernames = User.objects.filter(username__startswith="demo_").values_list(
+        "username", flat=True
+    )
+    assert "demo_donor_rep" in usernames
+    assert all(username in logins for username in usernames)

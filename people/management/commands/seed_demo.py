@@ -8,8 +8,10 @@ unless --allow-production is given.
 import datetime
 
 from django.conf import settings
+from django.core import mail
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 
 from people.models import RegionMembership, Role, User
 from people.services import finance_group, membership_grant
@@ -76,8 +78,16 @@ class Command(BaseCommand):
 
         from marketplace.demo import seed_marketplace_demo
 
-        for line in seed_marketplace_demo():
-            self.stdout.write(line)
+        # The demo claims notify the demo users by e-mail as real ones would;
+        # printed by the console backend, they would bury the logins below.
+        # They are kept in memory and counted instead.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            mail.outbox = []
+            for line in seed_marketplace_demo():
+                self.stdout.write(line)
+            held = len(mail.outbox)
+        if held:
+            self.stdout.write(f"Demo e-mails not sent: {held} (to @demo.invalid addresses).")
 
         self.stdout.write("")
         self.stdout.write("=== DEMO DATA — not real people; do not use in production ===")
