@@ -91,8 +91,6 @@ def test_seed_demo_ends_with_every_login_and_prints_no_mail(transactional_db, se
     assert "Subject:" not in output and "Content-Type:" not in output
     assert "Demo e-mails not sent:" in output
     logins = output.split("=== DEMO DATA")[-1]
-    usernames = User.objects.filter(username__startswith="demo_").values_list(
-        "username", flat=True
-    )
+    usernames = User.objects.filter(username__startswith="demo_").values_list("username", flat=True)
     assert "demo_donor_rep" in usernames
     assert all(username in logins for username in usernames)
