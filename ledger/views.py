@@ -29,7 +29,7 @@ from django_fsm import has_transition_perm
 
 from config.exceptions import DomainError, NotAllowed
 from config.exports import csv_response
-from config.htmx import wants_fragment
+from config.htmx import form_status, wants_fragment
 from ledger.charts import line_chart_svg, region_wallet_chart
 from ledger.exceptions import (
     AlreadyReversed,
@@ -391,7 +391,7 @@ def proposal_grant(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied from None
     except DomainError as error:
         _attach(form, error, GRANT_ERROR_FIELDS)
-        return _render_proposals(request, grant_form=form, status=error.http_status)
+        return _render_proposals(request, grant_form=form, status=form_status(error))
     return _after_success(
         request,
         _("Grant proposal #%(number)s is waiting for a second finance officer.")
@@ -417,7 +417,7 @@ def proposal_correction(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied from None
     except DomainError as error:
         _attach(form, error, CORRECTION_ERROR_FIELDS)
-        return _render_proposals(request, correction_form=form, status=error.http_status)
+        return _render_proposals(request, correction_form=form, status=form_status(error))
     return _after_success(
         request,
         _("Correction proposal #%(number)s is waiting for a second finance officer.")
@@ -444,7 +444,7 @@ def proposal_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return _render_proposals(request, decision_errors={proposal.pk: error.message}, status=403)
     except DomainError as error:
         return _render_proposals(
-            request, decision_errors={proposal.pk: _error_message(error)}, status=error.http_status
+            request, decision_errors={proposal.pk: _error_message(error)}, status=form_status(error)
         )
     if decided.status == ProposalStatus.APPROVED:
         notice = _("Proposal #%(number)s approved; transaction #%(txn)s posted.") % {

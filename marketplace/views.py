@@ -39,7 +39,7 @@ from audit.forms import PurposeForm
 from audit.models import AccessAction, AccessPurpose
 from audit.services import access_record
 from config.exceptions import DomainError, NotAllowed
-from config.htmx import go_to, wants_fragment
+from config.htmx import form_status, go_to, wants_fragment
 from config.pagination import CappedPaginator
 from donors.exceptions import NotMatched
 from ledger.exceptions import IdempotencyConflict, InsufficientPoints
@@ -393,7 +393,7 @@ def listing_claim(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied from None
     except DomainError as error:
         _claim_error(form, error)
-        return _render_listing(request, _listing(pk), claim_form=form, status=error.http_status)
+        return _render_listing(request, _listing(pk), claim_form=form, status=form_status(error))
     notice = _("Claim #%(number)s sent; the coordinator of %(region)s decides on it.") % {
         "number": claim.pk,
         "region": listing.region.name,
@@ -441,7 +441,7 @@ def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied from None
     except DomainError as error:
         attach_error(form, error)
-        return _render_listing(request, _listing(pk), edit_form=form, status=error.http_status)
+        return _render_listing(request, _listing(pk), edit_form=form, status=form_status(error))
     return _after_listing_change(request, listing, _("The draft is saved."))
 
 
@@ -468,7 +468,7 @@ def listing_transition(request: HttpRequest, pk: int, action: str) -> HttpRespon
         raise PermissionDenied from None
     except DomainError as error:
         attach_error(form, error)
-        return _render_listing(request, _listing(pk), manage_form=form, status=error.http_status)
+        return _render_listing(request, _listing(pk), manage_form=form, status=form_status(error))
     return _after_listing_change(request, listing, notice)
 
 
@@ -489,7 +489,7 @@ def listing_new(request: HttpRequest) -> HttpResponse:
                 )
             except DomainError as error:
                 attach_error(form, error)
-                status = error.http_status
+                status = form_status(error)
             else:
                 messages.success(
                     request, _("Draft saved. Check it, then publish it to the catalogue.")
@@ -575,7 +575,7 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             claim_fulfil(claim=claim, by=request.user, quantity_received=data["quantity_received"])
             notice = _("Receipt confirmed; the points for what was received are paid.")
     except NotMatched as error:
-        return render_claim(request, claim, error=error.message, status=error.http_status)
+        return render_claim(request, claim, error=error.message, status=form_status(error))
     except NotAllowed:
         # A post that ended between the check above and the service's own.
         raise PermissionDenied from None
@@ -595,7 +595,7 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             request,
             claim,
             error=message,
-            status=error.http_status,
+            status=form_status(error),
             fulfil_form=form if action == "fulfil" else None,
         )
     if wants_fragment(request):
@@ -702,7 +702,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
                 )
             except DomainError as error:
                 attach_error(form, error)
-                status = error.http_status
+                status = form_status(error)
             else:
                 _record(request, household, AccessAction.CREATE, _Purpose(AccessPurpose.CASELOAD))
                 messages.success(
@@ -823,7 +823,7 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
         attach_error(form, error)
         _record(request, household, AccessAction.VIEW, purpose)
         return _render_household(
-            request, household, purpose=purpose, form=form, status=error.http_status
+            request, household, purpose=purpose, form=form, status=form_status(error)
         )
     _record(request, household, AccessAction.UPDATE, purpose)
     return _after_household_change(request, household, _("The household record is saved."), purpose)
@@ -844,7 +844,7 @@ def household_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         _record(request, household, AccessAction.VIEW, purpose)
         return _render_household(
-            request, household, purpose=purpose, error=error.message, status=error.http_status
+            request, household, purpose=purpose, error=error.message, status=form_status(error)
         )
     _record(request, household, AccessAction.UPDATE, purpose)
     return _after_household_change(
@@ -874,7 +874,7 @@ def follow_up_record_view(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied from None
         except DomainError as error:
             attach_error(form, error)
-            status = error.http_status
+            status = form_status(error)
         else:
             # A follow-up is recorded from the dashboard or the household's page; the
             # latter carries the purpose stated when it was opened.
