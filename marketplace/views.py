@@ -25,7 +25,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -63,6 +63,7 @@ from marketplace.forms import (
     ReasonForm,
 )
 from marketplace.models import (
+    ACTIVE_CLAIM_STATES,
     PUBLIC_LISTING_STATES,
     Claim,
     ClaimState,
@@ -229,6 +230,8 @@ def decorate_claims(
         claim.actions = actions
         claim.household_visible = not anonymous and viewer.sees_household(claim.household)
         claim.household_district = viewer.district_of(claim.household.dong)
+        # The notice, error or form of an action just taken, shown on the card.
+        claim.card = {"claim_notice": "", "claim_error": "", "fulfil_form": None}
         rows.append(claim)
     return rows
 
@@ -509,6 +512,55 @@ def listing_new(request: HttpRequest) -> HttpResponse:
 # --- claims --------------------------------------------------------------------------------
 
 
+#: The case manager's claim lists on the dashboard. A claim action sent from
+#: there targets the whole section, so that a claim that changes state moves to
+#: its group (a fulfilled claim leaves "approved") instead of changing in place.
+MY_CLAIMS_TARGET = "my-claims"
+MY_CLAIMS_ROWS = 50
+RECENT_CLOSED_CLAIMS = 20
+
+
+def _state_rank(states: list[str]) -> Case:
+    return Case(
+        *(When(state=state, then=Value(i)) for i, state in enumerate(states)),
+        default=Value(len(states)),
+        output_field=IntegerField(),
+    )
+
+
+def my_claims(user: Any, viewer: Viewer) -> dict[str, list[Claim]]:
+    """The claims for the households of a case manager's regions: the active
+    ones by state, and the recently closed ones."""
+    regions = regions_for(user, Role.CASE_MANAGER)
+    claims = claim_queryset().filter(household__dong__in=regions)
+    claim_expire_overdue(claims=claims)
+    active = decorate_claims(
+        claims.filter(state__in=ACTIVE_CLAIM_STATES).order_by(
+            _state_rank(list(ACTIVE_CLAIM_STATES)), "-requested_at", "-pk"
+        )[:MY_CLAIMS_ROWS],
+        viewer,
+    )
+    closed = decorate_claims(
+        claims.exclude(state__in=ACTIVE_CLAIM_STATES).order_by("-closed_at", "-pk")[
+            :RECENT_CLOSED_CLAIMS
+        ],
+        viewer,
+    )
+    return {"my_claims": active, "closed_claims": closed}
+
+
+def _render_my_claims(
+    request: HttpRequest, claim: Claim, *, status: int, **card: Any
+) -> HttpResponse:
+    """The dashboard's claim section with `card` (notice, error, form) on `claim`."""
+    context: dict[str, Any] = my_claims(request.user, Viewer(request.user))
+    for shown in (*context["my_claims"], *context["closed_claims"]):
+        if shown.pk == claim.pk:
+            shown.card = card
+    context["here"] = safe_next(request, reverse("dashboard"))
+    return render(request, "marketplace/partials/dashboard_my_claims.html", context, status=status)
+
+
 def render_claim(
     request: HttpRequest,
     claim: Claim,
@@ -518,19 +570,31 @@ def render_claim(
     status: int = 200,
     fulfil_form: FulfilForm | None = None,
 ) -> HttpResponse:
-    claim = claim_queryset().get(pk=claim.pk)
-    [claim] = decorate_claims([claim], Viewer(request.user))
-    context = {
-        "claim": claim,
-        "claim_error": error,
-        "claim_notice": notice,
-        "fulfil_form": fulfil_form,
-        "here": safe_next(request, reverse("dashboard")),
-    }
-    template = (
-        "marketplace/partials/claim.html" if wants_fragment(request) else "marketplace/claim.html"
-    )
-    response = render(request, template, context, status=status)
+    if wants_fragment(request) and request.htmx.target == MY_CLAIMS_TARGET:
+        response = _render_my_claims(
+            request,
+            claim,
+            status=status,
+            claim_error=error,
+            claim_notice=notice,
+            fulfil_form=fulfil_form,
+        )
+    else:
+        claim = claim_queryset().get(pk=claim.pk)
+        [claim] = decorate_claims([claim], Viewer(request.user))
+        context = {
+            "claim": claim,
+            "claim_error": error,
+            "claim_notice": notice,
+            "fulfil_form": fulfil_form,
+            "here": safe_next(request, reverse("dashboard")),
+        }
+        template = (
+            "marketplace/partials/claim.html"
+            if wants_fragment(request)
+            else "marketplace/claim.html"
+        )
+        response = render(request, template, context, status=status)
     if status == 200 and wants_fragment(request):
         # Balances and quantities shown elsewhere on the page have changed.
         response["HX-Trigger"] = "claims-changed"

@@ -10,7 +10,11 @@ import pytest
 from django.utils import timezone
 from djmoney.money import Money
 
+from ledger.models import Purpose
+from ledger.selectors import account_balance
+from ledger.services import account_for
 from marketplace.models import Listing, ListingState
+from marketplace.services import claim_approve, claim_reject, claim_request
 
 pytestmark = pytest.mark.django_db
 
@@ -88,3 +92,73 @@ def test_a_new_listing_cannot_start_long_ago(client, people, daejeon, categories
         "/listings/new/", _listing_form(daejeon["서구"], available_from=earliest)
     )
     assert response.status_code == 302
+
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def claim(people, make_listing, household, grant, daejeon):
+    grant(daejeon["대덕구"], 1000)
+    listing = make_listing(quantity=10, krw=20_000)
+    return claim_request(by=people["cm_daedeok"], listing=listing, household=household, quantity=4)
+
+
+def test_a_claim_card_shows_what_was_received_and_paid(client, claim, people, daejeon):
+    claim_approve(claim=claim, by=people["coord_seo"])
+    client.force_login(people["cm_daedeok"])
+    html = client.get("/dashboard/").content.decode()
+    assert "4상자 요청" in html
+    assert "80포인트 · 받은 만큼 지급" in html
+    response = client.post(f"/claims/{claim.pk}/fulfil/", {"quantity_received": "3"}, headers=HTMX)
+    assert response.status_code == 200
+    card = response.content.decode()
+    assert 'data-points-paid="60"' in card
+    assert "4상자 요청" in card and "3상자 수령" in card
+    assert "60포인트 지급 (요청 80포인트)" in card
+    # The figure shown is what the ledger moved out of the claiming wallet.
+    assert account_balance(account_for(daejeon["대덕구"], Purpose.WALLET)) == 1000 - 60
+    # The dashboard says the same afterwards.
+    assert "60포인트 지급 (요청 80포인트)" in client.get("/dashboard/").content.decode()
+
+
+def test_a_rejected_claim_card_says_nothing_was_paid(client, claim, people):
+    claim_reject(claim=claim, by=people["coord_seo"])
+    client.force_login(people["cm_daedeok"])
+    assert "80포인트 요청 · 지급 없음" in client.get("/dashboard/").content.decode()
+
+
+def test_receipt_confirmed_on_the_dashboard_moves_the_claim_to_the_closed_ones(
+    client, claim, people
+):
+    claim_approve(claim=claim, by=people["coord_seo"])
+    client.force_login(people["cm_daedeok"])
+    dashboard = client.get("/dashboard/").content.decode()
+    assert 'hx-target="#my-claims"' in dashboard
+    response = client.post(
+        f"/claims/{claim.pk}/fulfil/",
+        {"quantity_received": "3"},
+        headers={**HTMX, "HX-Target": "my-claims"},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="my-claims"')
+    assert "승인됨 (" not in html
+    closed = html[html.index('<details class="closed-claims" open>') :]
+    assert f'id="claim-{claim.pk}"' in closed and 'data-state="fulfilled"' in closed
+    assert "수령을 확인했습니다. 받은 만큼의 포인트가 지급되었습니다." in closed
+
+
+def test_a_refused_action_on_the_dashboard_shows_its_error_on_the_card(client, claim, people):
+    claim_approve(claim=claim, by=people["coord_seo"])
+    client.force_login(people["cm_daedeok"])
+    response = client.post(
+        f"/claims/{claim.pk}/fulfil/",
+        {"quantity_received": "9"},
+        headers={**HTMX, "HX-Target": "my-claims"},
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    card = html[html.index(f'id="claim-{claim.pk}"') :]
+    assert "data-error" in card[: card.index("</li>")]
+    assert "승인됨 (1)" in html
