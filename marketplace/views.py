@@ -42,6 +42,7 @@ from config.exceptions import DomainError, NotAllowed
 from config.htmx import form_status, go_to, wants_fragment
 from config.pagination import CappedPaginator
 from donors.exceptions import NotMatched
+from donors.services import split_cost
 from ledger.exceptions import IdempotencyConflict, InsufficientPoints
 from ledger.labels import kind_label
 from ledger.models import Account, Purpose
@@ -54,6 +55,7 @@ from marketplace.exceptions import (
     ListingNotPublished,
 )
 from marketplace.forms import (
+    MAX_QUANTITY,
     CatalogueFilterForm,
     ClaimForm,
     FollowUpForm,
@@ -298,6 +300,33 @@ def _may_open(listing: Listing, user: Any, is_coordinator: bool) -> bool:
     return claims_visible_to(user).filter(listing=listing).exists()
 
 
+def claim_split(listing: Listing, quantity: int) -> dict[str, int]:
+    """What a cross-region claim of `quantity` units costs and who pays it, by
+    the 5:5 rule of donors.services.split_cost: the claiming region's wallet
+    pays the public share, a donor the rest."""
+    points = points_per_unit(listing)
+    unit_wallet, unit_donor = split_cost(points)
+    wallet, donor = split_cost(points * quantity)
+    return {
+        "quantity": quantity,
+        "points": points,
+        "unit_wallet": unit_wallet,
+        "unit_donor": unit_donor,
+        "cost": points * quantity,
+        "wallet": wallet,
+        "donor": donor,
+    }
+
+
+def _split_quantity(value: Any) -> int:
+    """The quantity typed into the claim form, if it is one; otherwise 1."""
+    try:
+        quantity = int(str(value).strip())
+    except (TypeError, ValueError):
+        return 1
+    return quantity if 1 <= quantity <= MAX_QUANTITY else 1
+
+
 def _render_listing(
     request: HttpRequest,
     listing: Listing,
@@ -337,6 +366,10 @@ def _render_listing(
         "is_coordinator": is_coordinator,
         "is_case_manager": is_case_manager,
         "claim_form": claim_form,
+        "split": claim_split(
+            listing,
+            _split_quantity(claim_form["quantity"].value() if claim_form is not None else 1),
+        ),
         "has_households": households is not None and households.exists(),
         "edit_form": edit_form if may_edit else None,
         "manage_form": manage_form or ReasonForm(),
@@ -360,6 +393,15 @@ def _expire_claims_of(listing_pk: int) -> None:
 @require_GET
 @vary_on_headers("HX-Request")
 def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if wants_fragment(request) and request.GET.get("part") == "split":
+        # The claim form's cost for the quantity being typed (read only).
+        listing = _listing(pk)
+        user = request.user
+        if not _may_open(listing, user, may_act(user, Role.COORDINATOR, listing.region)):
+            raise Http404
+        split = claim_split(listing, _split_quantity(request.GET.get("quantity")))
+        context = {"listing": listing, "split": split}
+        return render(request, "marketplace/partials/claim_split.html", context)
     _expire_claims_of(pk)
     return _render_listing(request, _listing(pk))
 

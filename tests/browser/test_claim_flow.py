@@ -136,6 +136,9 @@ def test_list_find_claim_approve_and_receive(page, cast, daejeon, screenshot, ou
     expect(page.locator("#claim-form")).to_be_visible()
     page.locator("#id_household").select_option(str(cast["household"].pk))
     page.locator("#id_quantity").fill("4")
+    # The cost shown follows the quantity typed.
+    expect(page.locator("#claim-split")).to_have_attribute("data-quantity", "4")
+    expect(page.locator("#claim-split")).to_have_attribute("data-wallet", "80")
     page.locator('[data-action="claim"]').click()
     expect(page.locator("#listing-panel .notice")).to_be_visible()
     expect(page.locator("[data-available]")).to_have_attribute("data-available", "6")

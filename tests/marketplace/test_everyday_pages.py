@@ -5,6 +5,7 @@ and decisions say only what happened."""
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -162,3 +163,43 @@ def test_a_refused_action_on_the_dashboard_shows_its_error_on_the_card(client, c
     card = html[html.index(f'id="claim-{claim.pk}"') :]
     assert "data-error" in card[: card.index("</li>")]
     assert "승인됨 (1)" in html
+
+
+def test_the_claim_form_shows_the_split_between_wallet_and_donor(
+    client, people, make_listing, household, settings
+):
+    settings.PUBLIC_SHARE = Decimal("0.5")
+    listing = make_listing(quantity=10, krw=45_000)
+    client.force_login(people["cm_daedeok"])
+    html = client.get(f"/listings/{listing.pk}/").content.decode()
+    # 45 points a unit: ceil(45 × 0.5) = 23 from the wallet, 22 from a donor.
+    assert (
+        "단위당 45포인트가 듭니다. 우리 지역 지갑에서 23포인트, 후원기관이 22포인트를 냅니다."
+        in html
+    )
+    assert "1상자 기준: 우리 지역 지갑 23포인트 · 후원기관 22포인트" in html
+    assert "연결되기 전에는 승인할 수 없습니다." in html
+    assert "단위당 45포인트가 우리 지역 지갑에서 나갑니다" not in html
+    # Typing a quantity asks for the split of the whole claim (135 = 68 + 67).
+    preview = client.get(
+        f"/listings/{listing.pk}/", {"part": "split", "quantity": "3"}, headers=HTMX
+    )
+    assert preview.status_code == 200
+    assert "3상자 기준: 우리 지역 지갑 68포인트 · 후원기관 67포인트" in preview.content.decode()
+    # A claim form sent back with its errors keeps the split of what was typed.
+    response = client.post(
+        f"/listings/{listing.pk}/claim/", {"household": "", "quantity": "4"}, headers=HTMX
+    )
+    assert response.status_code == 422
+    assert "4상자 기준: 우리 지역 지갑 90포인트 · 후원기관 90포인트" in response.content.decode()
+
+
+def test_the_split_preview_takes_nonsense_as_one_unit(client, people, make_listing):
+    listing = make_listing(quantity=10, krw=45_000)
+    client.force_login(people["cm_daedeok"])
+    for quantity in ("abc", "-3", "99999999999999999999", ""):
+        preview = client.get(
+            f"/listings/{listing.pk}/", {"part": "split", "quantity": quantity}, headers=HTMX
+        )
+        assert preview.status_code == 200
+        assert "1상자 기준: 우리 지역 지갑 45포인트" in preview.content.decode()
