@@ -495,9 +495,16 @@ def _receipt_csv(receipt: Any, brn: str) -> StreamingHttpResponse:
 
 
 @require_GET
-@rep_required
+@login_required
 def receipt_view(request: HttpRequest, pk: int, year: int) -> HttpResponse:
-    donor = _represented(request, pk)
+    # Finance audits every donor's receipts; a representative reads their own
+    # donors' (any other donor is not found), anyone else is refused.
+    if is_finance(request.user):
+        donor = get_object_or_404(Donor.objects.select_related("home_region", "verified_by"), pk=pk)
+    elif donors_represented(request.user).exists():
+        donor = _represented(request, pk)
+    else:
+        raise PermissionDenied
     if not EARLIEST_YEAR <= year <= LATEST_YEAR:
         raise Http404
     receipt = donation_receipt(donor, year)

@@ -277,10 +277,14 @@ def _trial_balance_csv(tb: Any) -> StreamingHttpResponse:
     return csv_response(rows(), f"trial_balance_{stamp}.csv")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @finance_required
 @vary_on_headers("HX-Request")
 def verify(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        # Opened by address or after a reload: explain the check and offer its
+        # button (running it is a POST; a GET only reads).
+        return render(request, "ledger/verify.html", {"report": None})
     context = {"report": ledger_verify(), "checked_at": timezone.now()}
     if wants_fragment(request):
         return render(request, "ledger/partials/verify_result.html", context)

@@ -673,10 +673,17 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             notice = _("Approved. The case manager confirms receipt once it is handed over.")
         elif action == "reject":
             claim_reject(claim=claim, by=request.user, reason=data["reason"])
-            notice = _("Rejected. Any points held return to the claiming region.")
+            # A local handover held no points: there is nothing to return.
+            if claim.is_exchange:
+                notice = _("Rejected. Any points held return to the claiming region.")
+            else:
+                notice = _("Rejected.")
         elif action == "cancel":
             claim_cancel(claim=claim, by=request.user, reason=data["reason"])
-            notice = _("Cancelled. Any points held return to the claiming region.")
+            if claim.is_exchange:
+                notice = _("Cancelled. Any points held return to the claiming region.")
+            else:
+                notice = _("Cancelled.")
         else:
             claim_fulfil(claim=claim, by=request.user, quantity_received=data["quantity_received"])
             notice = _("Receipt confirmed; the points for what was received are paid.")

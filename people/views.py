@@ -13,6 +13,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from audit.models import AccessAction
 from audit.services import access_record
+from donors.permissions import donors_represented
 from ledger.models import Account, Purpose
 from marketplace.forms import FollowUpForm
 from marketplace.models import ACTIVE_CLAIM_STATES, HouseholdStatus, Listing, ListingState
@@ -125,6 +126,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "is_case_manager": Role.CASE_MANAGER in roles,
         "wallets": wallets,
         "here": request.path,
+        "my_donors": list(donors_represented(user).order_by("name")),
     }
     if Role.COORDINATOR in roles:
         context.update(_coordinator_context(user, viewer))

@@ -203,3 +203,27 @@ def test_the_split_preview_takes_nonsense_as_one_unit(client, people, make_listi
         )
         assert preview.status_code == 200
         assert "1상자 기준: 우리 지역 지갑 45포인트" in preview.content.decode()
+
+
+def test_rejecting_a_local_claim_says_nothing_about_points(
+    client, people, make_listing, daejeon, categories
+):
+    from marketplace.services import household_create
+
+    dong = daejeon["서구"].children.order_by("code").first()
+    household = household_create(by=people["cm_seo"], dong=dong, size=1, notes="")
+    listing = make_listing(quantity=10, krw=20_000)
+    claim = claim_request(by=people["cm_seo"], listing=listing, household=household, quantity=2)
+    assert not claim.is_exchange
+    client.force_login(people["coord_seo"])
+    response = client.post(f"/claims/{claim.pk}/reject/", {"reason": ""}, headers=HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "반려했습니다." in html
+    assert "포인트" not in html.split('role="status"')[1].split("</p>")[0]
+
+
+def test_rejecting_an_exchange_claim_says_the_held_points_return(client, claim, people):
+    client.force_login(people["coord_seo"])
+    response = client.post(f"/claims/{claim.pk}/reject/", {"reason": ""}, headers=HTMX)
+    assert "보류된 포인트는 신청 지역으로 돌아갑니다." in response.content.decode()
