@@ -66,3 +66,24 @@ def test_the_verification_page_opened_by_address_offers_its_button(client, finan
     html = page.content.decode()
     assert 'data-action="verify"' in html and 'method="post"' in html
     assert client.post("/finance/verify/").status_code == 200
+
+
+def test_a_pledge_notice_has_the_right_particle(client, donor, donor_rep):
+    client.force_login(donor_rep)
+    response = client.post(
+        f"/donors/{donor.pk}/pledges/",
+        {
+            "pledge-amount": "1,000,000",
+            "pledge-valid_until": (datetime.date.today() + datetime.timedelta(days=90)).isoformat(),
+            "pledge-idempotency_key": "web-test-particle",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    from donors.models import Pledge
+
+    number = Pledge.objects.get().pk
+    expected = "을" if str(number)[-1] in "013678" else "를"
+    assert f"약정 #{number}{expected} 등록했습니다" in html
+    assert "을(를)" not in html

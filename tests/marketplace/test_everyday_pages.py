@@ -227,3 +227,30 @@ def test_rejecting_an_exchange_claim_says_the_held_points_return(client, claim, 
     client.force_login(people["coord_seo"])
     response = client.post(f"/claims/{claim.pk}/reject/", {"reason": ""}, headers=HTMX)
     assert "보류된 포인트는 신청 지역으로 돌아갑니다." in response.content.decode()
+
+
+def test_the_new_claim_mail_and_a_refusal_have_the_right_particles(
+    client,
+    people,
+    make_listing,
+    household,
+    grant,
+    daejeon,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    grant(daejeon["대덕구"], 1000)
+    listing = make_listing(quantity=10, krw=20_000)
+    with django_capture_on_commit_callbacks(execute=True):
+        claim_request(by=people["cm_daedeok"], listing=listing, household=household, quantity=4)
+    body = mailoutbox[-1].body if mailoutbox else ""
+    assert "4상자를 신청했습니다" in body, body
+    client.force_login(people["cm_daedeok"])
+    response = client.post(
+        f"/listings/{listing.pk}/claim/",
+        {"household": household.pk, "quantity": "11"},
+        headers=HTMX,
+    )
+    html = response.content.decode()
+    assert "11을 신청했습니다" in html
+    assert "을(를)" not in html

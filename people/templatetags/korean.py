@@ -1,0 +1,27 @@
+"""{% load korean %}: Korean particles and number formats in templates."""
+
+from __future__ import annotations
+
+from django import template
+
+from config import korean
+
+register = template.Library()
+
+
+@register.filter
+def josa(word: object, pair: str) -> str:
+    """{{ title|josa:"을/를" }}"""
+    return korean.josa(str(word), pair)
+
+
+@register.filter(is_safe=True)
+def particles(text: object) -> str:
+    """{{ message|particles }}: resolves "을(를)"-style pairs in a finished message."""
+    return korean.particles(str(text))
+
+
+@register.filter
+def business_number(number: object) -> str:
+    """{{ donor.business_number|business_number }} → 124-81-00998"""
+    return korean.business_number(str(number))
