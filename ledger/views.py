@@ -47,7 +47,15 @@ from ledger.forms import (
     GrantProposalForm,
 )
 from ledger.labels import kind_label
-from ledger.models import Account, Entry, OwnerKind, Proposal, ProposalStatus, Transaction
+from ledger.models import (
+    Account,
+    Entry,
+    OwnerKind,
+    Proposal,
+    ProposalStatus,
+    Transaction,
+    with_donor_names,
+)
 from ledger.selectors import account_statement, ledger_verify, trial_balance
 from ledger.services import (
     HOLD_KINDS,
@@ -130,6 +138,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(_filtered_accounts(filters), ACCOUNTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    with_donor_names(page.object_list)
     context = {"form": form, "page": page}
     if wants_fragment(request):
         return render(request, "ledger/partials/account_results.html", context)
@@ -251,6 +260,7 @@ def transaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @finance_required
 def trial_balance_view(request: HttpRequest) -> HttpResponse:
     tb = trial_balance()
+    with_donor_names(account for group in tb.groups for account in group.accounts)
     if request.GET.get("format") == "csv":
         return _trial_balance_csv(tb)
     return render(request, "ledger/trial_balance.html", {"tb": tb})

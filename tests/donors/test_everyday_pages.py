@@ -87,3 +87,24 @@ def test_a_pledge_notice_has_the_right_particle(client, donor, donor_rep):
     expected = "을" if str(number)[-1] in "013678" else "를"
     assert f"약정 #{number}{expected} 등록했습니다" in html
     assert "을(를)" not in html
+
+
+def test_finance_pages_name_donors_and_print_business_numbers(
+    client, donor, finance, make_pledge, daejeon
+):
+    make_pledge(krw=100_000)
+    client.force_login(finance)
+    for url in ("/finance/", "/finance/trial-balance/"):
+        html = client.get(url).content.decode()
+        assert f"{donor.name} · " in html, url
+        assert "후원기관 #" not in html, url
+    from donors.models import Donor, DonorKind
+
+    Donor.objects.create(
+        name="새 후원기관",
+        kind=DonorKind.SOCIAL_COOPERATIVE,
+        business_number="3148212342",
+        home_region=daejeon["서구"],
+    )
+    html = client.get("/finance/matching/").content.decode()
+    assert "314-82-12342" in html
