@@ -254,3 +254,18 @@ def test_the_new_claim_mail_and_a_refusal_have_the_right_particles(
     html = response.content.decode()
     assert "11을 신청했습니다" in html
     assert "을(를)" not in html
+
+
+def test_quantities_have_their_counter_and_dongs_follow_their_district(
+    client, people, make_listing
+):
+    listing = make_listing(region_name="관저2동", quantity=10, krw=20_000)
+    html = client.get(f"/listings/{listing.pk}/").content.decode()
+    assert "서구 관저2동" in html and "관저2동 · 서구" not in html
+    assert "10 / 10상자" in html
+    catalogue = client.get("/").content.decode()
+    assert "서구 관저2동" in catalogue and "10상자" in catalogue
+    assert "10 상자" not in catalogue
+    client.force_login(people["coord_seo"])
+    dashboard = client.get("/dashboard/").content.decode()
+    assert "10 / 10상자" in dashboard
