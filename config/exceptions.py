@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from config.korean import particles
+
 
 class DomainError(Exception):
     code: str = "conflict"
@@ -18,6 +20,18 @@ class DomainError(Exception):
 
     def __init__(self, message: str | None = None, **extra: object) -> None:
         self.message = message if message is not None else str(self.default_message)
+        # A translated message built from placeholders gets its particles now
+        # ("약정 #3이(가)" → "약정 #3이"), for the pages and the API alike.
+        if isinstance(self.message, str):
+            self.message = particles(self.message)
+        fields = extra.get("fields")
+        if isinstance(fields, dict):
+            extra["fields"] = {
+                name: [particles(t) if isinstance(t, str) else t for t in texts]
+                if isinstance(texts, list)
+                else texts
+                for name, texts in fields.items()
+            }
         self.extra = extra
         super().__init__(self.message)
 

@@ -15,6 +15,7 @@ from marketplace import api as marketplace_api
 from marketplace import views as marketplace_views
 from people import api as people_api
 from people import views as people_views
+from people.forms import LoginForm
 from regions.api import RegionViewSet
 
 router = DefaultRouter()
@@ -57,7 +58,9 @@ urlpatterns = [
     path("donors/", include("donors.urls")),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=LoginForm
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -370,12 +370,16 @@ class Split:
 
     @property
     def ratio(self) -> str:
-        """The achieved public:private ratio on the scale of the 5:5 rule ("5.3 : 4.7")."""
+        """The achieved public:private ratio on the scale of the 5:5 rule: "5:5"
+        when exact, else one decimal ("5.3:4.7")."""
         percent = self.public_percent
         if percent is None:
             return "—"
         public = (percent / 10).quantize(Decimal("0.1"), ROUND_HALF_UP)
-        return f"{public} : {Decimal(10) - public}"
+        private = Decimal(10) - public
+        if public == public.to_integral_value():
+            return f"{public:.0f}:{private:.0f}"
+        return f"{public}:{private}"
 
 
 @dataclass(frozen=True)

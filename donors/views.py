@@ -38,6 +38,7 @@ from django.views.decorators.vary import vary_on_headers
 from config.exceptions import DomainError, NotAllowed
 from config.exports import csv_response
 from config.htmx import go_to, wants_fragment
+from config.korean import business_number
 from donors.charts import Bar, stacked_bar_chart_svg
 from donors.exceptions import PledgeNotEligible
 from donors.forms import (
@@ -134,7 +135,7 @@ def _represented(request: HttpRequest, pk: int) -> Donor:
 
 def format_brn(number: str) -> str:
     """1248100998 → 124-81-00998, as the number is printed on a certificate."""
-    return f"{number[:3]}-{number[3:5]}-{number[5:]}" if len(number) == 10 else number
+    return business_number(number)
 
 
 def error_message(error: DomainError) -> str:
@@ -497,9 +498,16 @@ def _receipt_csv(receipt: Any, brn: str) -> StreamingHttpResponse:
 
 
 @require_GET
-@rep_required
+@login_required
 def receipt_view(request: HttpRequest, pk: int, year: int) -> HttpResponse:
-    donor = _represented(request, pk)
+    # Finance audits every donor's receipts; a representative reads their own
+    # donors' (any other donor is not found), anyone else is refused.
+    if is_finance(request.user):
+        donor = get_object_or_404(Donor.objects.select_related("home_region", "verified_by"), pk=pk)
+    elif donors_represented(request.user).exists():
+        donor = _represented(request, pk)
+    else:
+        raise PermissionDenied
     if not EARLIEST_YEAR <= year <= LATEST_YEAR:
         raise Http404
     receipt = donation_receipt(donor, year)

@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections.abc import Iterable
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -112,12 +114,23 @@ class Account(models.Model):
         return self.code
 
     @property
+    def donor_name(self) -> str | None:
+        """The donor's name for a donor's account (one query, kept); a list of
+        accounts fills it for all at once with `with_donor_names`."""
+        if "_donor_name" not in self.__dict__:
+            with_donor_names([self])
+        return self.__dict__["_donor_name"]
+
+    @property
     def label(self) -> str:
         """A human name: "서구 지갑", "시스템 보류" …"""
         if self.owner_kind == OwnerKind.REGION and self.region_id:
             return f"{self.region.name} · {self.get_purpose_display()}"
         if self.owner_kind == OwnerKind.DONOR:
-            return f"{_('Donor')} #{self.donor_id} · {self.get_purpose_display()}"
+            name = self.donor_name
+            if name is None:
+                name = f"{_('Donor')} #{self.donor_id}"
+            return f"{name} · {self.get_purpose_display()}"
         return f"{_('System')} · {self.get_purpose_display()}"
 
 
@@ -424,3 +437,17 @@ class Proposal(ConcurrentTransitionMixin, models.Model):
     )
     def reject(self) -> None:
         """Nothing is posted."""
+
+
+def with_donor_names(accounts: Iterable[Account]) -> None:
+    """Give each donor account its donor's name in one query. The ledger names
+    donors by id only (it does not depend on the donors app), so the name is
+    looked up here, for the screens."""
+    accounts = list(accounts)
+    ids = {a.donor_id for a in accounts if a.donor_id is not None}
+    names: dict[int, str] = {}
+    if ids and apps.is_installed("donors"):
+        donor = apps.get_model("donors", "Donor")
+        names = dict(donor.objects.filter(pk__in=ids).values_list("pk", "name"))
+    for account in accounts:
+        account.__dict__["_donor_name"] = names.get(account.donor_id)

@@ -29,7 +29,7 @@ from django_fsm import has_transition_perm
 
 from config.exceptions import DomainError, NotAllowed
 from config.exports import csv_response
-from config.htmx import wants_fragment
+from config.htmx import form_status, wants_fragment
 from ledger.charts import line_chart_svg, region_wallet_chart
 from ledger.exceptions import (
     AlreadyReversed,
@@ -47,7 +47,15 @@ from ledger.forms import (
     GrantProposalForm,
 )
 from ledger.labels import kind_label
-from ledger.models import Account, Entry, OwnerKind, Proposal, ProposalStatus, Transaction
+from ledger.models import (
+    Account,
+    Entry,
+    OwnerKind,
+    Proposal,
+    ProposalStatus,
+    Transaction,
+    with_donor_names,
+)
 from ledger.selectors import account_statement, ledger_verify, trial_balance
 from ledger.services import (
     HOLD_KINDS,
@@ -130,6 +138,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(_filtered_accounts(filters), ACCOUNTS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    with_donor_names(page.object_list)
     context = {"form": form, "page": page}
     if wants_fragment(request):
         return render(request, "ledger/partials/account_results.html", context)
@@ -251,6 +260,7 @@ def transaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @finance_required
 def trial_balance_view(request: HttpRequest) -> HttpResponse:
     tb = trial_balance()
+    with_donor_names(account for group in tb.groups for account in group.accounts)
     if request.GET.get("format") == "csv":
         return _trial_balance_csv(tb)
     return render(request, "ledger/trial_balance.html", {"tb": tb})
@@ -277,10 +287,14 @@ def _trial_balance_csv(tb: Any) -> StreamingHttpResponse:
     return csv_response(rows(), f"trial_balance_{stamp}.csv")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @finance_required
 @vary_on_headers("HX-Request")
 def verify(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        # Opened by address or after a reload: explain the check and offer its
+        # button (running it is a POST; a GET only reads).
+        return render(request, "ledger/verify.html", {"report": None})
     context = {"report": ledger_verify(), "checked_at": timezone.now()}
     if wants_fragment(request):
         return render(request, "ledger/partials/verify_result.html", context)
@@ -391,7 +405,7 @@ def proposal_grant(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied from None
     except DomainError as error:
         _attach(form, error, GRANT_ERROR_FIELDS)
-        return _render_proposals(request, grant_form=form, status=error.http_status)
+        return _render_proposals(request, grant_form=form, status=form_status(error))
     return _after_success(
         request,
         _("Grant proposal #%(number)s is waiting for a second finance officer.")
@@ -417,7 +431,7 @@ def proposal_correction(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied from None
     except DomainError as error:
         _attach(form, error, CORRECTION_ERROR_FIELDS)
-        return _render_proposals(request, correction_form=form, status=error.http_status)
+        return _render_proposals(request, correction_form=form, status=form_status(error))
     return _after_success(
         request,
         _("Correction proposal #%(number)s is waiting for a second finance officer.")
@@ -444,7 +458,7 @@ def proposal_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return _render_proposals(request, decision_errors={proposal.pk: error.message}, status=403)
     except DomainError as error:
         return _render_proposals(
-            request, decision_errors={proposal.pk: _error_message(error)}, status=error.http_status
+            request, decision_errors={proposal.pk: _error_message(error)}, status=form_status(error)
         )
     if decided.status == ProposalStatus.APPROVED:
         notice = _("Proposal #%(number)s approved; transaction #%(txn)s posted.") % {

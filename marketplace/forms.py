@@ -18,6 +18,7 @@ from djmoney.money import Money
 
 from marketplace.models import Category, Household, ResourceKind
 from marketplace.personal_numbers import validate_no_personal_numbers
+from marketplace.services import listing_start_problem
 from regions.models import Level, Region
 
 #: Dates outside this window mean nothing to a listing and are refused.
@@ -322,7 +323,13 @@ class ListingForm(forms.Form):
             )
 
     def clean_available_from(self) -> datetime.date | None:
-        return _check_date(self.cleaned_data.get("available_from"))
+        day = _check_date(self.cleaned_data.get("available_from"))
+        # A new listing (the form with a region to choose) may not start long ago.
+        if "region" in self.fields:
+            problem = listing_start_problem(day)
+            if problem:
+                raise ValidationError(problem, code="too_old")
+        return day
 
     def clean_available_until(self) -> datetime.date | None:
         return _check_date(self.cleaned_data.get("available_until"))

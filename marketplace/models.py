@@ -447,6 +447,15 @@ class Claim(ConcurrentTransitionMixin, models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.listing} ×{self.quantity}"
 
+    @property
+    def points_paid(self) -> int | None:
+        """Points that moved for this claim: fulfilment pays the points per unit
+        recorded at the request for each unit received (claim_fulfil); None
+        before fulfilment. A local handover pays nothing."""
+        if self.state != ClaimState.FULFILLED or self.quantity_received is None:
+            return None
+        return self.points_per_unit * self.quantity_received if self.is_exchange else 0
+
     @transition(
         field=state,
         source=ClaimState.REQUESTED,

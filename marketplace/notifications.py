@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from config.korean import particles
 from people.models import RegionMembership, Role
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ def _coordinator_emails(region) -> list[str]:
 def _send(subject: str, body: str, recipients: list[str]) -> None:
     if not recipients:
         return
+    subject, body = particles(subject), particles(body)
 
     def deliver() -> None:
         try:

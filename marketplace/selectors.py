@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
@@ -37,6 +37,11 @@ def value_per_unit_krw(listing: Listing) -> Decimal:
 def points_for_krw(krw: Decimal | int) -> int:
     """KRW ÷ KRW_PER_POINT, rounded half up to a whole point."""
     return int((Decimal(krw) / Decimal(settings.KRW_PER_POINT)).quantize(Decimal(1), ROUND_HALF_UP))
+
+
+def min_krw_per_unit() -> int:
+    """The smallest whole-won value worth one point after rounding (half up)."""
+    return int((Decimal(settings.KRW_PER_POINT) / 2).to_integral_value(ROUND_CEILING))
 
 
 def points_per_unit(listing: Listing) -> int:

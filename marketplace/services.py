@@ -55,7 +55,12 @@ from marketplace.models import (
     ResourceKind,
 )
 from marketplace.personal_numbers import refuse_personal_numbers
-from marketplace.selectors import active_claims_in_category, points_per_unit
+from marketplace.selectors import (
+    active_claims_in_category,
+    min_krw_per_unit,
+    points_for_krw,
+    points_per_unit,
+)
 from people.models import Role, User
 from people.permissions import may_act
 from regions.models import Level, Region
@@ -286,24 +291,53 @@ LISTING_FIELDS = (
 )
 
 
+#: A new listing may start this many days in the past at most: an older start
+#: date is a typing mistake (a year off), not a listing made late.
+MAX_START_DAYS_AGO = 30
+
+
+def listing_start_problem(start: datetime.date | None) -> str | None:
+    """Why a new listing may not start on this day, or None. Checked where a
+    listing is entered on the pages (the new-listing and gift forms), not by
+    listing_create: the API and loaded data keep their own dates."""
+    if start is None:
+        return None
+    earliest = timezone.localdate() - datetime.timedelta(days=MAX_START_DAYS_AGO)
+    if start < earliest:
+        return _("The start cannot be more than %(days)s days ago (%(date)s or later).") % {
+            "days": MAX_START_DAYS_AGO,
+            "date": earliest.isoformat(),
+        }
+    return None
+
+
 def _check_listing_fields(fields: dict[str, Any]) -> None:
-    if fields["kind"] != ResourceKind.VOLUNTEER_HOURS and fields.get("value_per_unit") is None:
-        raise InvalidRequest(
-            _("Goods and services need an appraised value per unit."),
-            fields={"value_per_unit": [_("Enter the appraised value in KRW.")]},
-        )
+    """Every problem of the terms at once, each next to its field, so that a
+    form is corrected in one go."""
+    problems: dict[str, list[str]] = {}
     value = fields.get("value_per_unit")
-    if value is not None and (getattr(value, "amount", value) < 0):
-        raise InvalidRequest(
-            _("The appraised value cannot be negative."),
-            fields={"value_per_unit": [_("The appraised value cannot be negative.")]},
-        )
+    amount = getattr(value, "amount", value)
+    if fields["kind"] != ResourceKind.VOLUNTEER_HOURS and value is None:
+        problems["value_per_unit"] = [_("Enter the appraised value in KRW.")]
+    elif amount is not None and amount < 0:
+        problems["value_per_unit"] = [_("The appraised value cannot be negative.")]
+    elif amount is not None and points_for_krw(amount) < 1:
+        # Worth less than half a point, a unit would be claimed across regions
+        # for nothing: the exchange has no price for it.
+        problems["value_per_unit"] = [
+            _("The appraised value must be at least %(krw)s won (one point).")
+            % {"krw": f"{min_krw_per_unit():,}"}
+        ]
+    start = fields.get("available_from")
     until = fields.get("available_until")
-    if until is not None and until < fields["available_from"]:
-        raise InvalidRequest(
-            _("The end of availability is before its start."),
-            fields={"available_until": [_("This date is before the start.")]},
-        )
+    if until is not None and start is not None and until < start:
+        problems["available_until"] = [_("This date is before the start.")]
+    if problems:
+        if list(problems) == ["available_until"]:
+            message = _("The end of availability is before its start.")
+        else:
+            message = " ".join(" ".join(texts) for texts in problems.values())
+        raise InvalidRequest(message, fields=problems)
 
 
 def listing_create(
@@ -374,6 +408,12 @@ def listing_publish(*, listing: Listing, by: User) -> Listing:
             raise NotAllowed()
         if listing.availability_ended:
             raise IllegalTransition(_("The availability has already ended; change the dates."))
+        if points_per_unit(listing) < 1:
+            # A draft from before the minimum value: it would be claimed for 0 points.
+            raise InvalidRequest(
+                _("The appraised value must be at least %(krw)s won (one point).")
+                % {"krw": f"{min_krw_per_unit():,}"}
+            )
         _run_transition(listing, "publish", by)
         listing.published_at = timezone.now()
         Listing.objects.filter(pk=listing.pk).update(published_at=listing.published_at)

@@ -25,7 +25,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -39,9 +39,10 @@ from audit.forms import PurposeForm
 from audit.models import AccessAction, AccessPurpose
 from audit.services import access_record
 from config.exceptions import DomainError, NotAllowed
-from config.htmx import go_to, wants_fragment
+from config.htmx import form_status, go_to, wants_fragment
 from config.pagination import CappedPaginator
 from donors.exceptions import NotMatched
+from donors.services import split_cost
 from ledger.exceptions import IdempotencyConflict, InsufficientPoints
 from ledger.labels import kind_label
 from ledger.models import Account, Purpose
@@ -54,6 +55,7 @@ from marketplace.exceptions import (
     ListingNotPublished,
 )
 from marketplace.forms import (
+    MAX_QUANTITY,
     CatalogueFilterForm,
     ClaimForm,
     FollowUpForm,
@@ -63,6 +65,7 @@ from marketplace.forms import (
     ReasonForm,
 )
 from marketplace.models import (
+    ACTIVE_CLAIM_STATES,
     PUBLIC_LISTING_STATES,
     Claim,
     ClaimState,
@@ -229,6 +232,8 @@ def decorate_claims(
         claim.actions = actions
         claim.household_visible = not anonymous and viewer.sees_household(claim.household)
         claim.household_district = viewer.district_of(claim.household.dong)
+        # The notice, error or form of an action just taken, shown on the card.
+        claim.card = {"claim_notice": "", "claim_error": "", "fulfil_form": None}
         rows.append(claim)
     return rows
 
@@ -295,6 +300,33 @@ def _may_open(listing: Listing, user: Any, is_coordinator: bool) -> bool:
     return claims_visible_to(user).filter(listing=listing).exists()
 
 
+def claim_split(listing: Listing, quantity: int) -> dict[str, int]:
+    """What a cross-region claim of `quantity` units costs and who pays it, by
+    the 5:5 rule of donors.services.split_cost: the claiming region's wallet
+    pays the public share, a donor the rest."""
+    points = points_per_unit(listing)
+    unit_wallet, unit_donor = split_cost(points)
+    wallet, donor = split_cost(points * quantity)
+    return {
+        "quantity": quantity,
+        "points": points,
+        "unit_wallet": unit_wallet,
+        "unit_donor": unit_donor,
+        "cost": points * quantity,
+        "wallet": wallet,
+        "donor": donor,
+    }
+
+
+def _split_quantity(value: Any) -> int:
+    """The quantity typed into the claim form, if it is one; otherwise 1."""
+    try:
+        quantity = int(str(value).strip())
+    except (TypeError, ValueError):
+        return 1
+    return quantity if 1 <= quantity <= MAX_QUANTITY else 1
+
+
 def _render_listing(
     request: HttpRequest,
     listing: Listing,
@@ -334,6 +366,10 @@ def _render_listing(
         "is_coordinator": is_coordinator,
         "is_case_manager": is_case_manager,
         "claim_form": claim_form,
+        "split": claim_split(
+            listing,
+            _split_quantity(claim_form["quantity"].value() if claim_form is not None else 1),
+        ),
         "has_households": households is not None and households.exists(),
         "edit_form": edit_form if may_edit else None,
         "manage_form": manage_form or ReasonForm(),
@@ -357,6 +393,15 @@ def _expire_claims_of(listing_pk: int) -> None:
 @require_GET
 @vary_on_headers("HX-Request")
 def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    if wants_fragment(request) and request.GET.get("part") == "split":
+        # The claim form's cost for the quantity being typed (read only).
+        listing = _listing(pk)
+        user = request.user
+        if not _may_open(listing, user, may_act(user, Role.COORDINATOR, listing.region)):
+            raise Http404
+        split = claim_split(listing, _split_quantity(request.GET.get("quantity")))
+        context = {"listing": listing, "split": split}
+        return render(request, "marketplace/partials/claim_split.html", context)
     _expire_claims_of(pk)
     return _render_listing(request, _listing(pk))
 
@@ -393,7 +438,7 @@ def listing_claim(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied from None
     except DomainError as error:
         _claim_error(form, error)
-        return _render_listing(request, _listing(pk), claim_form=form, status=error.http_status)
+        return _render_listing(request, _listing(pk), claim_form=form, status=form_status(error))
     notice = _("Claim #%(number)s sent; the coordinator of %(region)s decides on it.") % {
         "number": claim.pk,
         "region": listing.region.name,
@@ -441,7 +486,7 @@ def listing_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied from None
     except DomainError as error:
         attach_error(form, error)
-        return _render_listing(request, _listing(pk), edit_form=form, status=error.http_status)
+        return _render_listing(request, _listing(pk), edit_form=form, status=form_status(error))
     return _after_listing_change(request, listing, _("The draft is saved."))
 
 
@@ -468,7 +513,7 @@ def listing_transition(request: HttpRequest, pk: int, action: str) -> HttpRespon
         raise PermissionDenied from None
     except DomainError as error:
         attach_error(form, error)
-        return _render_listing(request, _listing(pk), manage_form=form, status=error.http_status)
+        return _render_listing(request, _listing(pk), manage_form=form, status=form_status(error))
     return _after_listing_change(request, listing, notice)
 
 
@@ -489,7 +534,7 @@ def listing_new(request: HttpRequest) -> HttpResponse:
                 )
             except DomainError as error:
                 attach_error(form, error)
-                status = error.http_status
+                status = form_status(error)
             else:
                 messages.success(
                     request, _("Draft saved. Check it, then publish it to the catalogue.")
@@ -509,6 +554,55 @@ def listing_new(request: HttpRequest) -> HttpResponse:
 # --- claims --------------------------------------------------------------------------------
 
 
+#: The case manager's claim lists on the dashboard. A claim action sent from
+#: there targets the whole section, so that a claim that changes state moves to
+#: its group (a fulfilled claim leaves "approved") instead of changing in place.
+MY_CLAIMS_TARGET = "my-claims"
+MY_CLAIMS_ROWS = 50
+RECENT_CLOSED_CLAIMS = 20
+
+
+def _state_rank(states: list[str]) -> Case:
+    return Case(
+        *(When(state=state, then=Value(i)) for i, state in enumerate(states)),
+        default=Value(len(states)),
+        output_field=IntegerField(),
+    )
+
+
+def my_claims(user: Any, viewer: Viewer) -> dict[str, list[Claim]]:
+    """The claims for the households of a case manager's regions: the active
+    ones by state, and the recently closed ones."""
+    regions = regions_for(user, Role.CASE_MANAGER)
+    claims = claim_queryset().filter(household__dong__in=regions)
+    claim_expire_overdue(claims=claims)
+    active = decorate_claims(
+        claims.filter(state__in=ACTIVE_CLAIM_STATES).order_by(
+            _state_rank(list(ACTIVE_CLAIM_STATES)), "-requested_at", "-pk"
+        )[:MY_CLAIMS_ROWS],
+        viewer,
+    )
+    closed = decorate_claims(
+        claims.exclude(state__in=ACTIVE_CLAIM_STATES).order_by("-closed_at", "-pk")[
+            :RECENT_CLOSED_CLAIMS
+        ],
+        viewer,
+    )
+    return {"my_claims": active, "closed_claims": closed}
+
+
+def _render_my_claims(
+    request: HttpRequest, claim: Claim, *, status: int, **card: Any
+) -> HttpResponse:
+    """The dashboard's claim section with `card` (notice, error, form) on `claim`."""
+    context: dict[str, Any] = my_claims(request.user, Viewer(request.user))
+    for shown in (*context["my_claims"], *context["closed_claims"]):
+        if shown.pk == claim.pk:
+            shown.card = card
+    context["here"] = safe_next(request, reverse("dashboard"))
+    return render(request, "marketplace/partials/dashboard_my_claims.html", context, status=status)
+
+
 def render_claim(
     request: HttpRequest,
     claim: Claim,
@@ -518,19 +612,31 @@ def render_claim(
     status: int = 200,
     fulfil_form: FulfilForm | None = None,
 ) -> HttpResponse:
-    claim = claim_queryset().get(pk=claim.pk)
-    [claim] = decorate_claims([claim], Viewer(request.user))
-    context = {
-        "claim": claim,
-        "claim_error": error,
-        "claim_notice": notice,
-        "fulfil_form": fulfil_form,
-        "here": safe_next(request, reverse("dashboard")),
-    }
-    template = (
-        "marketplace/partials/claim.html" if wants_fragment(request) else "marketplace/claim.html"
-    )
-    response = render(request, template, context, status=status)
+    if wants_fragment(request) and request.htmx.target == MY_CLAIMS_TARGET:
+        response = _render_my_claims(
+            request,
+            claim,
+            status=status,
+            claim_error=error,
+            claim_notice=notice,
+            fulfil_form=fulfil_form,
+        )
+    else:
+        claim = claim_queryset().get(pk=claim.pk)
+        [claim] = decorate_claims([claim], Viewer(request.user))
+        context = {
+            "claim": claim,
+            "claim_error": error,
+            "claim_notice": notice,
+            "fulfil_form": fulfil_form,
+            "here": safe_next(request, reverse("dashboard")),
+        }
+        template = (
+            "marketplace/partials/claim.html"
+            if wants_fragment(request)
+            else "marketplace/claim.html"
+        )
+        response = render(request, template, context, status=status)
     if status == 200 and wants_fragment(request):
         # Balances and quantities shown elsewhere on the page have changed.
         response["HX-Trigger"] = "claims-changed"
@@ -567,15 +673,22 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             notice = _("Approved. The case manager confirms receipt once it is handed over.")
         elif action == "reject":
             claim_reject(claim=claim, by=request.user, reason=data["reason"])
-            notice = _("Rejected. Any points held return to the claiming region.")
+            # A local handover held no points: there is nothing to return.
+            if claim.is_exchange:
+                notice = _("Rejected. Any points held return to the claiming region.")
+            else:
+                notice = _("Rejected.")
         elif action == "cancel":
             claim_cancel(claim=claim, by=request.user, reason=data["reason"])
-            notice = _("Cancelled. Any points held return to the claiming region.")
+            if claim.is_exchange:
+                notice = _("Cancelled. Any points held return to the claiming region.")
+            else:
+                notice = _("Cancelled.")
         else:
             claim_fulfil(claim=claim, by=request.user, quantity_received=data["quantity_received"])
             notice = _("Receipt confirmed; the points for what was received are paid.")
     except NotMatched as error:
-        return render_claim(request, claim, error=error.message, status=error.http_status)
+        return render_claim(request, claim, error=error.message, status=form_status(error))
     except NotAllowed:
         # A post that ended between the check above and the service's own.
         raise PermissionDenied from None
@@ -595,7 +708,7 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             request,
             claim,
             error=message,
-            status=error.http_status,
+            status=form_status(error),
             fulfil_form=form if action == "fulfil" else None,
         )
     if wants_fragment(request):
@@ -702,7 +815,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
                 )
             except DomainError as error:
                 attach_error(form, error)
-                status = error.http_status
+                status = form_status(error)
             else:
                 _record(request, household, AccessAction.CREATE, _Purpose(AccessPurpose.CASELOAD))
                 messages.success(
@@ -823,7 +936,7 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
         attach_error(form, error)
         _record(request, household, AccessAction.VIEW, purpose)
         return _render_household(
-            request, household, purpose=purpose, form=form, status=error.http_status
+            request, household, purpose=purpose, form=form, status=form_status(error)
         )
     _record(request, household, AccessAction.UPDATE, purpose)
     return _after_household_change(request, household, _("The household record is saved."), purpose)
@@ -844,7 +957,7 @@ def household_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         _record(request, household, AccessAction.VIEW, purpose)
         return _render_household(
-            request, household, purpose=purpose, error=error.message, status=error.http_status
+            request, household, purpose=purpose, error=error.message, status=form_status(error)
         )
     _record(request, household, AccessAction.UPDATE, purpose)
     return _after_household_change(
@@ -874,7 +987,7 @@ def follow_up_record_view(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied from None
         except DomainError as error:
             attach_error(form, error)
-            status = error.http_status
+            status = form_status(error)
         else:
             # A follow-up is recorded from the dashboard or the household's page; the
             # latter carries the purpose stated when it was opened.

@@ -13,12 +13,19 @@ from django.views.decorators.vary import vary_on_headers
 
 from audit.models import AccessAction
 from audit.services import access_record
+from donors.permissions import donors_represented
 from ledger.models import Account, Purpose
 from marketplace.forms import FollowUpForm
 from marketplace.models import ACTIVE_CLAIM_STATES, HouseholdStatus, Listing, ListingState
 from marketplace.selectors import follow_ups_due, households_visible_to
 from marketplace.services import claim_expire_overdue
-from marketplace.views import Viewer, claim_queryset, decorate_claims, listing_actions
+from marketplace.views import (
+    Viewer,
+    claim_queryset,
+    decorate_claims,
+    listing_actions,
+    my_claims,
+)
 from people.models import Role
 from people.permissions import active_memberships, is_finance, regions_for
 from regions.models import Region
@@ -74,28 +81,14 @@ def _coordinator_context(user: Any, viewer: Viewer) -> dict[str, Any]:
 
 
 def _case_manager_context(user: Any, viewer: Viewer) -> dict[str, Any]:
-    regions = regions_for(user, Role.CASE_MANAGER)
     households = households_visible_to(user).filter(status=HouseholdStatus.ACTIVE)
-    claims = claim_queryset().filter(household__dong__in=regions)
-    claim_expire_overdue(claims=claims)
-    active = decorate_claims(
-        claims.filter(state__in=ACTIVE_CLAIM_STATES).order_by(
-            _state_rank(list(ACTIVE_CLAIM_STATES)), "-requested_at", "-pk"
-        )[:DASHBOARD_ROWS],
-        viewer,
-    )
-    closed = decorate_claims(
-        claims.exclude(state__in=ACTIVE_CLAIM_STATES).order_by("-closed_at", "-pk")[:RECENT_CLOSED],
-        viewer,
-    )
     follow_ups = list(follow_ups_due(user)[:DASHBOARD_ROWS])
     for follow_up in follow_ups:
         follow_up.form = FollowUpForm(prefix=f"fu{follow_up.pk}")
     return {
         "households": households.prefetch_related("needs")[:DASHBOARD_ROWS],
         "household_count": households.count(),
-        "my_claims": active,
-        "closed_claims": closed,
+        **my_claims(user, viewer),
         "follow_ups": follow_ups,
     }
 
@@ -133,6 +126,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "is_case_manager": Role.CASE_MANAGER in roles,
         "wallets": wallets,
         "here": request.path,
+        "my_donors": list(donors_represented(user).order_by("name")),
     }
     if Role.COORDINATOR in roles:
         context.update(_coordinator_context(user, viewer))

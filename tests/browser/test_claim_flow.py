@@ -136,6 +136,9 @@ def test_list_find_claim_approve_and_receive(page, cast, daejeon, screenshot, ou
     expect(page.locator("#claim-form")).to_be_visible()
     page.locator("#id_household").select_option(str(cast["household"].pk))
     page.locator("#id_quantity").fill("4")
+    # The cost shown follows the quantity typed.
+    expect(page.locator("#claim-split")).to_have_attribute("data-quantity", "4")
+    expect(page.locator("#claim-split")).to_have_attribute("data-wallet", "80")
     page.locator('[data-action="claim"]').click()
     expect(page.locator("#listing-panel .notice")).to_be_visible()
     expect(page.locator("[data-available]")).to_have_attribute("data-available", "6")
@@ -168,6 +171,15 @@ def test_list_find_claim_approve_and_receive(page, cast, daejeon, screenshot, ou
     screenshot("market-08-confirm-receipt")
     card.locator('[data-action="fulfil"]').click()
     expect(page.locator(f"#claim-{claim.pk}")).to_have_attribute("data-state", "fulfilled")
+    # The fulfilled claim leaves the "approved" group at once, for the closed
+    # claims (opened), with what was received and the points that moved.
+    fulfilled = page.locator(f"#my-claims .closed-claims[open] #claim-{claim.pk}")
+    expect(fulfilled).to_be_visible()
+    expect(page.locator("#my-claims h3", has_text="승인됨")).to_have_count(0)
+    expect(fulfilled.locator(".notice")).to_be_visible()
+    expect(fulfilled.locator("[data-points-paid]")).to_have_attribute("data-points-paid", "60")
+    expect(fulfilled).to_contain_text("3상자 수령")
+    expect(fulfilled).to_contain_text("60포인트 지급 (요청 80포인트)")
     wallet_card = page.locator(f'[data-wallet="{daejeon["대덕구"].code}"] .wallet-balance')
     expect(wallet_card).to_have_attribute("data-balance", "940")
     screenshot("market-09-received")

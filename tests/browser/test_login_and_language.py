@@ -48,7 +48,7 @@ def test_wrong_password_is_refused_in_korean_next_to_the_form(page, demo):
     page.get_by_label("비밀번호").fill("not-the-password")
     page.get_by_role("button", name="로그인").click()
 
-    expect(page.get_by_role("alert")).to_contain_text("올바른")
+    expect(page.get_by_role("alert")).to_contain_text("사용자 이름과 비밀번호를 정확히 입력하세요.")
     assert "/accounts/login/" in page.url
 
 

@@ -96,8 +96,8 @@ def test_points_are_split_per_district_and_korean_month(scenario):
         ("대덕구", "2026-03"): Split(30, 30),
         ("대덕구", "2026-04"): Split(18, 17),
     }
-    assert rows[("대덕구", "2026-04")].ratio == "5.1 : 4.9"
-    assert rows[("대덕구", "2026-03")].ratio == "5.0 : 5.0"
+    assert rows[("대덕구", "2026-04")].ratio == "5.1:4.9"
+    assert rows[("대덕구", "2026-03")].ratio == "5:5"
     assert report.total == Split(58, 57)
     assert [(r.name_ko, s) for r, s in report.by_district] == [
         ("서구", Split(10, 10)),
@@ -115,7 +115,7 @@ def test_the_page_shows_the_table_the_ratio_and_the_chart(fin_client, scenario):
     assert row, page
     assert 'data-points="public">18<' in row.group(0)
     assert 'data-points="private">17<' in row.group(0)
-    assert "5.1 : 4.9" in row.group(0)
+    assert "5.1:4.9" in row.group(0)
     assert re.search(r"<svg[^>]*matching-chart", page)
     assert 'data-district="3023000000" data-public="48" data-private="47"' in page
     assert 'href="/finance/matching/" aria-current="page"' in page  # in the finance menu

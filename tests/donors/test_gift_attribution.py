@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.utils import timezone
 from djmoney.money import Money
 from rest_framework.test import APIClient
 
@@ -139,7 +140,7 @@ def test_the_listing_page_ignores_a_donor_posted_by_a_coordinator(
             "quantity": 1,
             "unit": "대",
             "value_per_unit": KRW_5M,
-            "available_from": "2026-01-01",
+            "available_from": timezone.localdate().isoformat(),
             "donor": donor.pk,
             "donor_id": donor.pk,
         },

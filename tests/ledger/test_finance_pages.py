@@ -352,10 +352,17 @@ def test_verify_now_answers_htmx_with_the_counts(client, wallets, fund, fin1):
     assert 'class="problems"' not in html
 
 
-def test_verify_without_htmx_is_a_whole_page_and_needs_a_post(client, wallets, fin1):
+def test_verify_without_htmx_is_a_whole_page_and_needs_a_post(client, wallets, fin1, monkeypatch):
     client.force_login(fin1)
     assert "<html" in client.post("/finance/verify/").content.decode()
-    assert client.get("/finance/verify/").status_code == 405
+    # Opened by address, the page explains the check and offers its button;
+    # only the POST runs it.
+    from ledger import views
+
+    monkeypatch.setattr(views, "ledger_verify", lambda: pytest.fail("a GET ran the check"))
+    page = client.get("/finance/verify/")
+    assert page.status_code == 200
+    assert 'data-action="verify"' in page.content.decode()
 
 
 # --- four-eyes grants and corrections ------------------------------------------------------

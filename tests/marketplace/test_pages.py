@@ -583,7 +583,7 @@ def test_receiving_more_than_claimed_is_refused(client, claim, people):
     claim_approve(claim=claim, by=people["coord_seo"])
     client.force_login(people["cm_daedeok"])
     response = client.post(f"/claims/{claim.pk}/fulfil/", {"quantity_received": "5"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     claim.refresh_from_db()
     assert claim.state == ClaimState.APPROVED
 
@@ -701,7 +701,7 @@ def test_listing_form_errors_are_shown_next_to_the_fields(client, people, daejeo
     response = client.post(
         "/listings/new/", _listing_form(daejeon["서구"], value_per_unit=""), headers=HTMX
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert 'id="id_value_per_unit-error"' in response.content.decode()
     response = client.post(
         "/listings/new/",
@@ -717,7 +717,7 @@ def test_listing_form_errors_are_shown_next_to_the_fields(client, people, daejeo
         "/listings/new/",
         _listing_form(daejeon["서구"], available_until="2000-01-01"),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert 'id="id_available_until-error"' in response.content.decode()
     assert not Listing.objects.exists()
 

@@ -1,0 +1,82 @@
+"""Form errors in the browser with DEBUG on, as under `make run`: an htmx form
+answered 422 shows its errors in place and leaves the rest of the page alone
+(django-htmx's development helper used to replace the whole page with any
+error answer)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from marketplace.models import Listing
+from marketplace.services import categories_load_csv
+from people.models import RegionMembership, Role
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+PASSWORD = "pw-for-browser-tests"
+
+
+@pytest.fixture
+def debug_on(settings):
+    # pytest-django switches DEBUG off for the run (django_debug_mode); the live
+    # server shares these settings, so this flow runs as `make run` does.
+    settings.DEBUG = True
+
+
+def log_in(page: Page, username: str) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("사용자 이름").fill(username)
+    page.get_by_label("비밀번호").fill(PASSWORD)
+    page.get_by_role("button", name="로그인").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("내 대시보드")
+
+
+def test_listing_form_errors_stay_in_the_page_with_debug_on(
+    page, debug_on, daejeon, django_user_model, screenshot
+):
+    categories_load_csv()
+    user = django_user_model.objects.create_user(
+        username="coord_seo", password=PASSWORD, last_name="김서구"
+    )
+    RegionMembership.objects.create(user=user, region=daejeon["서구"], role=Role.COORDINATOR)
+
+    # DEBUG is really on inside the live server: an unknown URL gets Django's
+    # technical 404 page, which only DEBUG shows.
+    unknown = page.request.get("/no-such-page-for-debug-check/")
+    assert unknown.status == 404
+    assert "URLconf" in unknown.text()
+
+    log_in(page, "coord_seo")
+    page.goto("/listings/new/")
+    today = timezone.localdate()
+    page.locator("#id_region").select_option(daejeon["서구"].code)
+    page.locator("#id_kind").select_option("goods")
+    page.locator("#id_category").select_option(label="밑반찬 지원")
+    page.locator("#id_title").fill("밑반찬 세트")
+    page.locator("#id_quantity").fill("10")
+    page.locator("#id_unit").fill("상자")
+    page.locator("#id_value_per_unit").fill("")
+    page.locator("#id_available_from").fill(today.isoformat())
+    page.locator("#id_available_until").fill((today - datetime.timedelta(days=1)).isoformat())
+    with page.expect_response(lambda r: r.url.endswith("/listings/new/")) as answer:
+        page.locator('[data-action="create-listing"]').click()
+    assert answer.value.status == 422
+
+    expect(page.locator("#id_value_per_unit-error")).to_have_text("환가액을 원 단위로 입력하세요.")
+    expect(page.locator("#id_available_until-error")).to_have_text("시작일보다 빠른 날짜입니다.")
+    # The rest of the page is still there: header, heading, what was typed.
+    expect(page.locator(".site-header")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("새 자원 등록")
+    expect(page.locator("#id_title")).to_have_value("밑반찬 세트")
+    screenshot("form-errors-debug-on")
+
+    # Corrected, it saves (the form's answer redirects the whole page).
+    page.locator("#id_value_per_unit").fill("20000")
+    page.locator("#id_available_until").fill("")
+    page.locator('[data-action="create-listing"]').click()
+    expect(page.locator("#listing-panel")).to_have_attribute("data-state", "draft")
+    assert Listing.objects.count() == 1
