@@ -413,6 +413,7 @@ PAGES: list[Row] = [
         secrets="wallet_account",
         visible=frozenset({FINANCE, CM_OWN}),
     ),
+    page("ledger:verify", "GET", frozenset({FINANCE})),
     page("ledger:verify", "POST", frozenset({FINANCE})),
     page("ledger:proposals", "GET", frozenset({FINANCE}), secrets="proposal"),
     page(
@@ -506,14 +507,14 @@ PAGES: list[Row] = [
     page(
         "donors:receipt",
         "GET",
-        frozenset({REP_OWN}),
+        frozenset({REP_OWN, FINANCE}),
         obj="donor",
         kwargs=lambda w: {"pk": w.ids["donor"], "year": datetime.date.today().year},
     ),
     page(
         "donors:receipt",
         "GET",
-        frozenset({REP_OWN}),
+        frozenset({REP_OWN, FINANCE}),
         obj="donor",
         kwargs=lambda w: {"pk": w.ids["donor"], "year": datetime.date.today().year},
         query="?format=csv",
