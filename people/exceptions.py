@@ -14,3 +14,9 @@ class InvalidCredentials(DomainError):
     code = "invalid_credentials"
     http_status = 400
     default_message = _("The username or password is not correct.")
+
+
+class InvalidProfile(DomainError):
+    code = "invalid"
+    http_status = 400
+    default_message = _("The profile could not be saved.")

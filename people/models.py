@@ -27,11 +27,27 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from people.phones import validate_office_phone
+
 FINANCE_GROUP = "finance"
 
 
 class User(AbstractUser):
     """The project's user; a custom model from the start so it can grow."""
+
+    office = models.CharField(
+        _("office"),
+        max_length=100,
+        blank=True,
+        help_text=_("Your organisation and department, e.g. 서구청 복지정책과."),
+    )
+    office_phone = models.CharField(
+        _("office phone"),
+        max_length=20,
+        blank=True,
+        validators=[validate_office_phone],
+        help_text=_("The office's number, shown to other regions; never a mobile number."),
+    )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"

@@ -6,13 +6,17 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from people.exceptions import MembershipError
+from config.exceptions import NotAllowed
+from people.exceptions import InvalidProfile, MembershipError
 from people.models import FINANCE_GROUP, RegionMembership, Role, User
+from people.phones import office_phone_normalise
 from regions.models import Region
 
 
@@ -96,3 +100,52 @@ def token_expires_at(*, token: Token) -> datetime.datetime:
 
 def token_is_expired(*, token: Token) -> bool:
     return timezone.now() >= token_expires_at(token=token)
+
+
+#: The fields a person may change on their own profile (`first_name` is the
+#: name shown on the pages; the header shows it with `last_name`, which only the
+#: admin sets, e.g. the demo users' "(데모)").
+PROFILE_FIELDS = ("first_name", "office", "office_phone", "email")
+
+
+def user_profile_update(*, user: User, by: User, **fields: str) -> User:
+    """Change `user`'s own name, office, office phone and e-mail; only they may.
+
+    Every value is checked before anything is written: a refusal changes
+    nothing. The office phone is stored in its usual written form
+    (042-123-4567); a mobile number is refused.
+    """
+    if by.pk != user.pk:
+        raise NotAllowed()
+    unknown = sorted(set(fields) - set(PROFILE_FIELDS))
+    if unknown:
+        raise InvalidProfile(
+            _("These fields cannot be changed here: %(fields)s.") % {"fields": ", ".join(unknown)}
+        )
+    cleaned: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    for name, value in fields.items():
+        text = str(value).strip()
+        limit = User._meta.get_field(name).max_length
+        try:
+            if limit is not None and len(text) > limit:
+                raise ValidationError(_("Enter at most %(limit)d characters.") % {"limit": limit})
+            if name == "office_phone":
+                text = office_phone_normalise(text)
+            elif name == "email" and text:
+                validate_email(text)
+        except ValidationError as error:
+            errors[name] = [str(message) for message in error.messages]
+            continue
+        cleaned[name] = text
+    if errors:
+        raise InvalidProfile(fields=errors)
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        for name, value in cleaned.items():
+            setattr(locked, name, value)
+        if cleaned:
+            locked.save(update_fields=list(cleaned))
+    for name, value in cleaned.items():
+        setattr(user, name, value)
+    return locked

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Case, Count, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from audit.models import AccessAction
 from audit.services import access_record
+from config.htmx import form_status
+from donors.models import DonorMembership
 from donors.permissions import donors_represented
 from ledger.models import Account, Purpose
 from marketplace.forms import FollowUpForm
@@ -26,8 +31,11 @@ from marketplace.views import (
     listing_actions,
     my_claims,
 )
-from people.models import Role
+from people.exceptions import InvalidProfile
+from people.forms import ProfileForm
+from people.models import RegionMembership, Role
 from people.permissions import active_memberships, is_finance, regions_for
+from people.services import PROFILE_FIELDS, user_profile_update
 from regions.models import Region
 from regions.selectors import exchange_region
 
@@ -139,3 +147,56 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         shown.update({f.household_id: f.household for f in context["follow_ups"]})
         access_record(request=request, households=shown.values(), action=AccessAction.LIST)
     return render(request, "people/dashboard.html", context)
+
+
+def _profile_context(request: HttpRequest, form: ProfileForm) -> dict[str, Any]:
+    user = request.user
+    today = timezone.localdate()
+    memberships = list(
+        RegionMembership.objects.filter(user=user)
+        .select_related("region")
+        .order_by("-starts_on", "region__code", "pk")
+    )
+    for membership in memberships:
+        membership.ended = membership.ends_on is not None and membership.ends_on < today
+        membership.upcoming = membership.starts_on > today
+    donor_links = list(
+        DonorMembership.objects.filter(user=user)
+        .select_related("donor")
+        .order_by("donor__name", "pk")
+    )
+    for link in donor_links:
+        link.ended = link.ends_on is not None and link.ends_on < today
+    return {
+        "form": form,
+        "memberships": memberships,
+        "donor_links": donor_links,
+        "is_finance": is_finance(user),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """The signed-in person's own details and the posts they hold and held."""
+    user = request.user
+    if request.method == "GET":
+        form = ProfileForm(initial={name: getattr(user, name) for name in PROFILE_FIELDS})
+        return render(request, "people/profile.html", _profile_context(request, form))
+    form = ProfileForm(request.POST)
+    if not form.is_valid():
+        return render(request, "people/profile.html", _profile_context(request, form), status=422)
+    try:
+        user_profile_update(user=user, by=user, **form.cleaned_data)
+    except InvalidProfile as error:
+        for name, texts in (error.extra.get("fields") or {}).items():
+            for text in texts:
+                form.add_error(name if name in form.fields else None, text)
+        if not error.extra.get("fields"):
+            form.add_error(None, error.message)
+        status = form_status(error) if error.code != "invalid" else 422
+        return render(
+            request, "people/profile.html", _profile_context(request, form), status=status
+        )
+    messages.success(request, _("Your profile has been saved."))
+    return redirect("profile")
