@@ -14,6 +14,16 @@ class RegionMembershipInline(admin.TabularInline):
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     inlines = [RegionMembershipInline]
+    # The office and its phone are the person's to keep up to date on their
+    # profile page; the admin sees them beside the name.
+    fieldsets = (
+        *BaseUserAdmin.fieldsets[:1],
+        (
+            BaseUserAdmin.fieldsets[1][0],
+            {"fields": (*BaseUserAdmin.fieldsets[1][1]["fields"], "office", "office_phone")},
+        ),
+        *BaseUserAdmin.fieldsets[2:],
+    )
 
 
 @admin.register(RegionMembership)
