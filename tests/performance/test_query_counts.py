@@ -11,13 +11,21 @@ from collections.abc import Callable
 
 import pytest
 from django.db import connection
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from audit.models import AccessAction
+from audit.services import access_record
 from donors.models import Donor, DonorKind, DonorMembership
 from ledger.models import Purpose
 from ledger.services import account_for, proposal_grant_create
-from marketplace.services import claim_request, household_create
+from marketplace.services import (
+    claim_approve,
+    claim_fulfil,
+    claim_request,
+    household_create,
+)
 
 
 class World:
@@ -81,6 +89,18 @@ class World:
             self.pledge = self.make_pledge(krw=100_000_000)
         self.claims(n)
 
+    def funded(self, n: int) -> None:
+        # Settled matches: the donor's funded history.
+        if self.pledge is None:
+            self.pledge = self.make_pledge(krw=100_000_000)
+        listing = self.listing
+        for household in self.households(n):
+            claim = claim_request(
+                by=self.people["cm_daedeok"], listing=listing, household=household, quantity=1
+            )
+            claim = claim_approve(claim=claim, by=self.people["coord_seo"])
+            claim_fulfil(claim=claim, by=self.people["cm_daedeok"], quantity_received=1)
+
     def donors(self, n: int) -> None:
         start = Donor.objects.count()
         for i in range(start, start + n):
@@ -104,6 +124,21 @@ class World:
         self.donors(n)
         for donor in Donor.objects.order_by("pk")[start:]:
             account_for(donor, Purpose.MATCH)
+
+    def unconfirmed(self, n: int) -> None:
+        # Finance's matching queue: pledges to confirm and donors to verify.
+        for _ in range(n):
+            self.make_pledge(krw=100_000, confirm=False)
+        self.donors(n)
+
+    def accesses(self, n: int) -> None:
+        request = RequestFactory().get("/households/")
+        request.user = self.people["cm_daedeok"]
+        access_record(request=request, households=self.households(n), action=AccessAction.LIST)
+
+    def listings_and_claims(self, n: int) -> None:
+        self.listings(n)
+        self.claims(n)
 
     def proposals(self, n: int) -> None:
         for _ in range(n):
@@ -173,4 +208,58 @@ def test_api_lists_cost_the_same_queries_at_5_and_50_rows(world, endpoint):
     assert len(response.json()["results"]) == 5
     many, response = _count(client, url, page_size=50)
     assert len(response.json()["results"]) == 50 if endpoint != "categories" else 40
+    print(f"QUERIES api {endpoint}: {few} at page_size 5, {many} at 50")
     assert few == many, (endpoint, few, many)
+
+
+# --- the pages -------------------------------------------------------------------------------
+
+#: id -> (who, path, how to add rows, rows at first, rows after). Both row counts stay
+#: below the page's own page size or row limit, so every row added is shown.
+PAGES: dict[str, tuple[str | None, str, Callable[[World, int], None], int, int]] = {
+    "catalogue": (None, "/", World.listings, 5, 18),
+    "dashboard-coordinator": ("coord_seo", "/dashboard/", World.listings_and_claims, 5, 45),
+    "dashboard-case-manager": ("cm_daedeok", "/dashboard/", World.claims, 5, 45),
+    # Finance's dashboard lists nothing of its own: with proposals and accounts added
+    # it must still read the same.
+    "dashboard-finance": ("finance", "/dashboard/", World.proposals, 5, 45),
+    "dashboard-donor-rep": ("donor_rep", "/dashboard/", World.donors, 5, 45),
+    "households": ("cm_daedeok", "/households/", World.households, 5, 18),
+    "duplicates": ("coord_seo", "/review/duplicates/", World.duplicate_claims, 5, 18),
+    "wallet": ("cm_daedeok", "/wallet/{district}/", World.grants, 5, 45),
+    "finance-accounts": ("finance", "/finance/", World.accounts, 5, 40),
+    "finance-statement": ("finance", "/finance/accounts/{wallet}/", World.grants, 5, 50),
+    "finance-proposals": ("finance", "/finance/proposals/", World.proposals, 5, 20),
+    "finance-trial-balance": ("finance", "/finance/trial-balance/", World.accounts, 5, 45),
+    "finance-matching": ("finance", "/finance/matching/", World.unconfirmed, 5, 45),
+    "finance-access-records": ("finance", "/finance/access-records/", World.accesses, 5, 45),
+    "donor-portal-pledges": ("donor_rep", "/donors/{donor}/", World.pledges, 5, 18),
+    "donor-portal-history": ("donor_rep", "/donors/{donor}/", World.funded, 5, 18),
+}
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_pages_cost_the_same_queries_at_few_and_many_rows(world, page, donor_rep):
+    who, path, add, few_rows, many_rows = PAGES[page]
+    client = Client()
+    if who == "donor_rep":
+        client.force_login(donor_rep)
+    elif who:
+        client.force_login(_user(world, who))
+    district = world.daejeon["대덕구"]
+    add(world, few_rows)
+    url = path.format(
+        district=district.code,
+        wallet=account_for(district, Purpose.WALLET).pk,
+        donor=world.donor.pk,
+    )
+    # One request first: the session's first write and the caches are not rows.
+    client.get(url)
+    few, shown_few = _count(client, url)
+    add(world, many_rows - few_rows)
+    many, shown_many = _count(client, url)
+    print(f"QUERIES page {page}: {few} at {few_rows} rows, {many} at {many_rows}")
+    # The rows added are on the page (it grew), and cost no query.
+    if page != "dashboard-finance":
+        assert len(shown_many.content) > len(shown_few.content) + 1000, page
+    assert few == many, (page, few, many)
