@@ -7,12 +7,14 @@ over the same rows; pages at two row counts below their page size."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 
 import pytest
 from django.db import connection
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
+from djmoney.money import Money
 from rest_framework.test import APIClient
 
 from audit.models import AccessAction
@@ -20,11 +22,13 @@ from audit.services import access_record
 from donors.models import Donor, DonorKind, DonorMembership
 from ledger.models import Purpose
 from ledger.services import account_for, proposal_grant_create
+from marketplace.models import Category
 from marketplace.services import (
     claim_approve,
     claim_fulfil,
     claim_request,
     household_create,
+    listing_create,
 )
 
 
@@ -101,6 +105,31 @@ class World:
             )
             claim = claim_approve(claim=claim, by=self.people["coord_seo"])
             claim_fulfil(claim=claim, by=self.people["cm_daedeok"], quantity_received=1)
+
+    def pending_matches(self, n: int) -> None:
+        # Matches waiting for a donor's commit: the donor is inactive while the
+        # claims are made (no automatic commit), active again to fund them.
+        if self.pledge is None:
+            self.pledge = self.make_pledge(krw=100_000_000)
+        Donor.objects.filter(pk=self.donor.pk).update(is_active=False)
+        self.claims(n)
+        Donor.objects.filter(pk=self.donor.pk).update(is_active=True)
+
+    def gifts(self, n: int) -> None:
+        category = Category.objects.get(code="economy.donated_goods")
+        for _ in range(n):
+            listing_create(
+                by=self.donor_rep,
+                donor=self.donor,
+                region=self.daejeon["서구"],
+                kind="goods",
+                category=category,
+                title="기부 물품",
+                quantity=3,
+                unit="상자",
+                value_per_unit=Money(10_000, "KRW"),
+                available_from=datetime.date(2026, 1, 1),
+            )
 
     def donors(self, n: int) -> None:
         start = Donor.objects.count()
@@ -242,6 +271,8 @@ PAGES: dict[str, tuple[str | None, str, Callable[[World, int], None], int, int]]
     "finance-access-records": ("finance", "/finance/access-records/", World.accesses, 5, 45),
     "donor-portal-pledges": ("donor_rep", "/donors/{donor}/", World.pledges, 5, 18),
     "donor-portal-history": ("donor_rep", "/donors/{donor}/", World.funded, 5, 18),
+    "donor-portal-matches": ("donor_rep", "/donors/{donor}/", World.pending_matches, 5, 45),
+    "donor-portal-gifts": ("donor_rep", "/donors/{donor}/", World.gifts, 5, 45),
 }
 
 
