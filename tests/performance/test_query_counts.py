@@ -273,6 +273,7 @@ PAGES: dict[str, tuple[str | None, str, Callable[[World, int], None], int, int]]
     "donor-portal-history": ("donor_rep", "/donors/{donor}/", World.funded, 5, 18),
     "donor-portal-matches": ("donor_rep", "/donors/{donor}/", World.pending_matches, 5, 45),
     "donor-portal-gifts": ("donor_rep", "/donors/{donor}/", World.gifts, 5, 45),
+    "donor-gift-review": ("coord_seo", "/donors/review/", World.gifts, 5, 18),
 }
 
 
