@@ -254,25 +254,25 @@ def test_api_lists_cost_the_same_queries_at_5_and_50_rows(world, endpoint):
 #: below the page's own page size or row limit, so every row added is shown.
 PAGES: dict[str, tuple[str | None, str, Callable[[World, int], None], int, int]] = {
     "catalogue": (None, "/", World.listings, 5, 18),
-    "dashboard-coordinator": ("coord_seo", "/dashboard/", World.listings_and_claims, 5, 45),
-    "dashboard-case-manager": ("cm_daedeok", "/dashboard/", World.claims, 5, 45),
+    "dashboard-coordinator": ("coord_seo", "/dashboard/", World.listings_and_claims, 5, 25),
+    "dashboard-case-manager": ("cm_daedeok", "/dashboard/", World.claims, 5, 25),
     # Finance's dashboard lists nothing of its own: with proposals and accounts added
     # it must still read the same.
-    "dashboard-finance": ("finance", "/dashboard/", World.proposals, 5, 45),
-    "dashboard-donor-rep": ("donor_rep", "/dashboard/", World.donors, 5, 45),
+    "dashboard-finance": ("finance", "/dashboard/", World.proposals, 5, 25),
+    "dashboard-donor-rep": ("donor_rep", "/dashboard/", World.donors, 5, 25),
     "households": ("cm_daedeok", "/households/", World.households, 5, 18),
     "duplicates": ("coord_seo", "/review/duplicates/", World.duplicate_claims, 5, 18),
-    "wallet": ("cm_daedeok", "/wallet/{district}/", World.grants, 5, 45),
-    "finance-accounts": ("finance", "/finance/", World.accounts, 5, 40),
-    "finance-statement": ("finance", "/finance/accounts/{wallet}/", World.grants, 5, 50),
+    "wallet": ("cm_daedeok", "/wallet/{district}/", World.grants, 5, 25),
+    "finance-accounts": ("finance", "/finance/", World.accounts, 5, 25),
+    "finance-statement": ("finance", "/finance/accounts/{wallet}/", World.grants, 5, 25),
     "finance-proposals": ("finance", "/finance/proposals/", World.proposals, 5, 20),
-    "finance-trial-balance": ("finance", "/finance/trial-balance/", World.accounts, 5, 45),
-    "finance-matching": ("finance", "/finance/matching/", World.unconfirmed, 5, 45),
-    "finance-access-records": ("finance", "/finance/access-records/", World.accesses, 5, 45),
+    "finance-trial-balance": ("finance", "/finance/trial-balance/", World.accounts, 5, 25),
+    "finance-matching": ("finance", "/finance/matching/", World.unconfirmed, 5, 25),
+    "finance-access-records": ("finance", "/finance/access-records/", World.accesses, 5, 25),
     "donor-portal-pledges": ("donor_rep", "/donors/{donor}/", World.pledges, 5, 18),
     "donor-portal-history": ("donor_rep", "/donors/{donor}/", World.funded, 5, 18),
-    "donor-portal-matches": ("donor_rep", "/donors/{donor}/", World.pending_matches, 5, 45),
-    "donor-portal-gifts": ("donor_rep", "/donors/{donor}/", World.gifts, 5, 45),
+    "donor-portal-matches": ("donor_rep", "/donors/{donor}/", World.pending_matches, 5, 25),
+    "donor-portal-gifts": ("donor_rep", "/donors/{donor}/", World.gifts, 5, 25),
     "donor-gift-review": ("coord_seo", "/donors/review/", World.gifts, 5, 18),
 }
 
