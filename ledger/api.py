@@ -22,7 +22,16 @@ from rest_framework.views import APIView
 
 from ledger.filters import TransactionFilter
 from ledger.forms import EARLIEST_DATE, LATEST_DATE
-from ledger.models import Account, Entry, OwnerKind, Proposal, ProposalKind, Purpose, Transaction
+from ledger.models import (
+    Account,
+    Entry,
+    OwnerKind,
+    Proposal,
+    ProposalKind,
+    Purpose,
+    Transaction,
+    with_donor_names,
+)
 from ledger.selectors import account_statement, trial_balance
 from ledger.services import (
     proposal_approve,
@@ -215,6 +224,13 @@ class AccountViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return visible_accounts(self.request.user).order_by("code")
+
+    def paginate_queryset(self, queryset):
+        # Donor accounts are labelled with the donor's name: one query for the page.
+        page = super().paginate_queryset(queryset)
+        if page is not None and self.action == "list":
+            with_donor_names(page)
+        return page
 
     @extend_schema(
         parameters=[

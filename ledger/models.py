@@ -332,11 +332,18 @@ class ProposalStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-def _may_decide(proposal: Proposal, user) -> bool:
-    """Four-eyes: another finance user than the proposer."""
+def proposal_may_decide(proposal: Proposal, user, *, finance: bool | None = None) -> bool:
+    """Four-eyes: another finance user than the proposer. A list of proposals
+    passes `finance` (is the user finance?), asked once for all its rows."""
     from people.permissions import is_finance
 
-    return is_finance(user) and user.pk != proposal.proposed_by_id
+    if finance is None:
+        finance = is_finance(user)
+    return finance and user.pk != proposal.proposed_by_id
+
+
+def _may_decide(proposal: Proposal, user) -> bool:
+    return proposal_may_decide(proposal, user)
 
 
 class Proposal(ConcurrentTransitionMixin, models.Model):

@@ -25,7 +25,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
-from django_fsm import has_transition_perm
+from django_fsm import can_proceed
 
 from config.exceptions import DomainError, NotAllowed
 from config.exports import csv_response
@@ -54,6 +54,7 @@ from ledger.models import (
     Proposal,
     ProposalStatus,
     Transaction,
+    proposal_may_decide,
     with_donor_names,
 )
 from ledger.selectors import account_statement, ledger_verify, trial_balance
@@ -336,8 +337,12 @@ def _proposal_page(request: HttpRequest, decision_errors: dict[int, str]) -> Pag
         "-pk",
     )
     page = Paginator(proposals, PROPOSALS_PER_PAGE).get_page(request.GET.get("page"))
+    # Whether the viewer is finance is one query: asked once for the page, not per row.
+    finance = is_finance(request.user)
     for proposal in page.object_list:
-        proposal.may_decide = has_transition_perm(proposal.approve, request.user)
+        proposal.may_decide = can_proceed(proposal.approve) and proposal_may_decide(
+            proposal, request.user, finance=finance
+        )
         proposal.decision_error = decision_errors.get(proposal.pk, "")
     return page
 
