@@ -6,14 +6,17 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import has_transition_perm
+from psycopg.types.numeric import Int8
 
 from config.exceptions import NotAllowed
 from ledger.exceptions import (
@@ -257,6 +260,57 @@ def _store_heads(cursor, state: dict[int, list]) -> None:
     )
 
 
+class _PreparedCursor(psycopg.Cursor):
+    """A psycopg cursor that binds its parameters on the server and prepares
+    each statement once per connection. Django's own cursors bind on the
+    client, which cost a tenth of a posting's time in quoting alone.
+
+    Whole numbers go as bigint: psycopg would otherwise type each one by its
+    size (smallint, integer, bigint), and every mix of types is a prepared
+    statement of its own. The columns they meet are bigint or integer."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[override]
+        if params:
+            params = [Int8(p) if type(p) is int else p for p in params]
+        return super().execute(query, params, prepare=True, binary=binary)
+
+    def _convert_query(self, query, params=None):  # type: ignore[no-untyped-def]
+        # Keep the statement where Django's query log reads it (psycopg does
+        # the same in executemany): the log shows it with $1, $2 … as sent.
+        self._query = super()._convert_query(query, params)
+        return self._query
+
+
+# psycopg prepares nothing while a connection's prepare_threshold is None,
+# which is Django's default (for connection poolers in transaction mode).
+# Django's cursors bind on the client and never prepare whatever the
+# threshold, so raising it here reaches only _PreparedCursor, which asks
+# for preparation itself; the threshold is never met otherwise.
+_NO_AUTOMATIC_PREPARE = 2**62
+
+
+@contextmanager
+def _posting_cursor() -> Iterator[Any]:
+    """The cursor of a posting's statements: on PostgreSQL a _PreparedCursor
+    in Django's wrapper (so errors become Django's, and the statements are
+    logged where Django logs them); elsewhere Django's own cursor."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    # What connection.cursor() does, with our cursor class in place of the
+    # one the connection's settings name.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = _NO_AUTOMATIC_PREPARE
+    with connection.wrap_database_errors:
+        wrapped = connection._prepare_cursor(_PreparedCursor(raw))
+    with wrapped as cursor:
+        yield cursor
+
+
 def _post_locked(
     entries: Sequence[tuple[Account, int]],
     kind: str,
@@ -271,7 +325,7 @@ def _post_locked(
     # statement building cost several times the database's own work on this
     # hot path (see bench/ledger_bench.py). Same rows, locks and checks.
     ids = sorted(account.pk for account, _amount in entries)
-    with connection.cursor() as cursor:
+    with _posting_cursor() as cursor:
         state = _lock_accounts(cursor, ids)
         for account, amount in entries:
             allow_negative, balance, _sequence, _head = state[account.pk]
