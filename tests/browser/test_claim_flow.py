@@ -134,6 +134,9 @@ def test_list_find_claim_approve_and_receive(page, cast, daejeon, screenshot, ou
     screenshot("market-04-catalogue-filtered")
     cards.first.get_by_role("link").click()
     expect(page.locator("#claim-form")).to_be_visible()
+    # htmx binds the quantity's live cost once the page has loaded; typing
+    # before that would send no request.
+    page.wait_for_load_state("load")
     page.locator("#id_household").select_option(str(cast["household"].pk))
     page.locator("#id_quantity").fill("4")
     # The cost shown follows the quantity typed.
