@@ -19,6 +19,7 @@ from django_fsm import has_transition_perm
 from psycopg.types.numeric import Int8
 
 from config.exceptions import NotAllowed
+from ledger import sql
 from ledger.exceptions import (
     AlreadyReversed,
     FourEyesViolation,
@@ -31,7 +32,6 @@ from ledger.exceptions import (
 )
 from ledger.models import (
     Account,
-    Entry,
     Hold,
     HoldStatus,
     OwnerKind,
@@ -41,6 +41,7 @@ from ledger.models import (
     Transaction,
     entry_hash,
 )
+from ledger.sql import AccountHead
 from people.models import User
 from people.permissions import is_finance
 from regions.models import Region
@@ -212,20 +213,11 @@ def ledger_post(
         raise
 
 
-_ACCOUNT_TABLE = Account._meta.db_table
-_TRANSACTION_TABLE = Transaction._meta.db_table
-_ENTRY_TABLE = Entry._meta.db_table
-
-
-def _lock_accounts(cursor, ids: list[int]) -> dict[int, list]:
-    """{id: [allow_negative, balance, sequence, head_hash]}, rows locked in id order."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    cursor.execute(
-        f"SELECT id, allow_negative, balance, sequence, head_hash FROM {_ACCOUNT_TABLE} "
-        f"WHERE id IN ({', '.join(['%s'] * len(ids))}) ORDER BY id{lock}",
-        ids,
-    )
-    return {row[0]: [bool(row[1]), row[2], row[3], row[4]] for row in cursor.fetchall()}
+def _lock_accounts(cursor, ids: list[int]) -> dict[int, AccountHead]:
+    """{id: head} of the accounts `ids` (sorted), rows locked in id order."""
+    statement = sql.lock_accounts(len(ids), for_update=connection.features.has_select_for_update)
+    cursor.execute(statement, ids)
+    return sql.heads_from_rows(cursor.fetchall())
 
 
 def accounts_lock(accounts: Sequence[Account]) -> None:
@@ -241,23 +233,9 @@ def accounts_lock(accounts: Sequence[Account]) -> None:
             _lock_accounts(cursor, ids)
 
 
-def _store_heads(cursor, state: dict[int, list]) -> None:
+def _store_heads(cursor, heads: dict[int, AccountHead]) -> None:
     """The new cached balance, sequence and head hash of each account, in one UPDATE."""
-    ids, sets, params = list(state), [], []
-    for column, index, cast in (
-        ("balance", 1, "bigint"),
-        ("sequence", 2, "bigint"),
-        ("head_hash", 3, "varchar(64)"),
-    ):
-        whens = " ".join([f"WHEN %s THEN CAST(%s AS {cast})"] * len(ids))
-        sets.append(f"{column} = CASE id {whens} END")
-        for pk in ids:
-            params += [pk, state[pk][index]]
-    cursor.execute(
-        f"UPDATE {_ACCOUNT_TABLE} SET {', '.join(sets)} "
-        f"WHERE id IN ({', '.join(['%s'] * len(ids))})",
-        params + ids,
-    )
+    cursor.execute(sql.store_heads(len(heads)), sql.store_heads_params(heads))
 
 
 class _PreparedCursor(psycopg.Cursor):
@@ -321,16 +299,16 @@ def _post_locked(
     reverses: Transaction | None,
     content_hash: str,
 ) -> Transaction:
-    # The four statements of a posting are written out in SQL: the ORM's
-    # statement building cost several times the database's own work on this
-    # hot path (see bench/ledger_bench.py). Same rows, locks and checks.
+    # The four statements of a posting are written out in SQL (ledger/sql.py):
+    # the ORM's statement building cost several times the database's own work
+    # on this hot path (see bench/ledger_bench.py). Same rows, locks and checks.
     ids = sorted(account.pk for account, _amount in entries)
     with _posting_cursor() as cursor:
-        state = _lock_accounts(cursor, ids)
+        heads = _lock_accounts(cursor, ids)
         for account, amount in entries:
-            allow_negative, balance, _sequence, _head = state[account.pk]
-            if amount < 0 and not allow_negative and balance + amount < 0:
-                raise InsufficientPoints(account=account, balance=balance, needed=-amount)
+            head = heads[account.pk]
+            if amount < 0 and not head.allow_negative and head.balance + amount < 0:
+                raise InsufficientPoints(account=account, balance=head.balance, needed=-amount)
 
         # The time is taken under the locks, so an account's entries are in time
         # order as well as sequence order (point-in-time balances rely on it).
@@ -347,9 +325,7 @@ def _post_locked(
         )
         db_now = connection.ops.adapt_datetimefield_value(now)
         cursor.execute(
-            f"INSERT INTO {_TRANSACTION_TABLE} (kind, memo, object_type_id, object_id, "
-            "posted_by_id, posted_at, idempotency_key, content_hash, reverses_id) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            sql.INSERT_TRANSACTION,
             [
                 kind,
                 memo,
@@ -367,38 +343,37 @@ def _post_locked(
         posted_iso = now.astimezone(datetime.UTC).isoformat(timespec="microseconds")
         rows: list[Any] = []
         for account, amount in entries:
-            current = state[account.pk]
-            prev_hash = current[3]
-            current[1] += amount
-            current[2] += 1
-            current[3] = entry_hash(
+            head = heads[account.pk]
+            balance, sequence = head.balance + amount, head.sequence + 1
+            new_hash = entry_hash(
                 account_code=account.code,
-                sequence=current[2],
+                sequence=sequence,
                 amount=amount,
-                balance_after=current[1],
+                balance_after=balance,
                 transaction_id=txn.pk,
                 posted_at_iso=posted_iso,
-                prev_hash=prev_hash,
+                prev_hash=head.head_hash,
             )
+            heads[account.pk] = AccountHead(head.allow_negative, balance, sequence, new_hash)
             rows += [
                 txn.pk,
                 account.pk,
                 amount,
-                current[2],
-                current[1],
+                sequence,
+                balance,
                 db_now,
-                prev_hash,
-                current[3],
+                head.head_hash,
+                new_hash,
             ]
-        cursor.execute(
-            f"INSERT INTO {_ENTRY_TABLE} (transaction_id, account_id, amount, sequence, "
-            "balance_after, posted_at, prev_hash, hash) VALUES "
-            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(entries)),
-            rows,
-        )
-        _store_heads(cursor, state)
+        cursor.execute(sql.insert_entries(len(entries)), rows)
+        _store_heads(cursor, heads)
     for account, _amount in entries:  # the caller's objects see the new state
-        _negative, account.balance, account.sequence, account.head_hash = state[account.pk]
+        head = heads[account.pk]
+        account.balance, account.sequence, account.head_hash = (
+            head.balance,
+            head.sequence,
+            head.head_hash,
+        )
     return txn
 
 
