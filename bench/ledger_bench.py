@@ -128,9 +128,12 @@ def make_accounts(first_donor_id: int, count: int, *, allow_negative: bool = Fal
 
 def fund(accounts: list) -> None:
     """One balanced posting: `system:issued` gives FUNDING points to each account."""
+    from ledger.kinds import register
     from ledger.models import Purpose
     from ledger.services import ledger_post, system_account
 
+    # ledger_post posts registered kinds only; this one is the benchmark's own.
+    register(FUND_KIND, "Benchmark funding")
     issued = system_account(Purpose.ISSUED)
     ledger_post(
         entries=[(issued, -FUNDING * len(accounts))] + [(a, FUNDING) for a in accounts],

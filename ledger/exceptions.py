@@ -68,3 +68,10 @@ class FourEyesViolation(LedgerError):
     code = "four_eyes"
     http_status = 403
     default_message = _("The person who proposed this may not approve it.")
+
+
+class UnknownKind(LedgerError):
+    """A posting of a kind nobody registered (`ledger.kinds.register`): a
+    mistake in the code that posts, refused before anything is written."""
+
+    code = "unknown_kind"

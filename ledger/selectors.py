@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from django.db import connection
 from django.db.models import Count, QuerySet, Sum
 
+from ledger.kinds import GRANT, HOLD, HOLD_RELEASE, HOLD_SETTLE, REVERSAL
 from ledger.models import (
     GENESIS_HASH,
     Account,
@@ -295,7 +296,7 @@ def _entries_off_their_transaction() -> list[str]:
 
 
 #: The transaction kind each resolved hold status must point at.
-_RESOLUTION_KIND = {HoldStatus.SETTLED: "hold_settle", HoldStatus.RELEASED: "hold_release"}
+_RESOLUTION_KIND = {HoldStatus.SETTLED: HOLD_SETTLE, HoldStatus.RELEASED: HOLD_RELEASE}
 
 
 def _kinds(ids: set[int]) -> dict[int, tuple[str, int | None]]:
@@ -327,7 +328,7 @@ def _holds_problems() -> list[str]:
         found = kinds.get(held_by)
         if found is None:
             problems.append(f"hold #{pk}: its transaction #{held_by} is missing")
-        elif found[0] != "hold":
+        elif found[0] != HOLD:
             problems.append(f"hold #{pk}: its transaction #{held_by} is a {found[0]}, not a hold")
         if resolved_by is None:
             continue
@@ -347,7 +348,7 @@ def _holds_problems() -> list[str]:
 
 
 #: The transaction kind an approved proposal of each kind posts.
-_PROPOSAL_KIND = {ProposalKind.GRANT: "grant", ProposalKind.CORRECTION: "reversal"}
+_PROPOSAL_KIND = {ProposalKind.GRANT: GRANT, ProposalKind.CORRECTION: REVERSAL}
 
 
 def _proposal_problems() -> list[str]:

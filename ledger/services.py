@@ -19,7 +19,7 @@ from django_fsm import has_transition_perm
 from psycopg.types.numeric import Int8
 
 from config.exceptions import NotAllowed
-from ledger import sql
+from ledger import kinds, sql
 from ledger.exceptions import (
     AlreadyReversed,
     FourEyesViolation,
@@ -29,6 +29,7 @@ from ledger.exceptions import (
     InvalidPosting,
     LedgerError,
     NotReversible,
+    UnknownKind,
 )
 from ledger.models import (
     Account,
@@ -51,18 +52,19 @@ SYSTEM = "system"
 #: Purposes whose accounts may go below zero; every other account may not.
 NEGATIVE_ALLOWED = {Purpose.ISSUED, Purpose.REDEEMED}
 #: Transactions that belong to a hold; they are undone by release, never reversed.
-HOLD_KINDS = {"hold", "hold_settle", "hold_release"}
+HOLD_KINDS = {kinds.HOLD, kinds.HOLD_SETTLE, kinds.HOLD_RELEASE}
 
 
 class Kind:
-    """Transaction kinds posted by this app (other apps add their own)."""
+    """Transaction kinds posted by this app, registered in `ledger.kinds`
+    (other apps register their own)."""
 
-    TRANSFER = "transfer"
-    GRANT = "grant"
-    HOLD = "hold"
-    HOLD_SETTLE = "hold_settle"
-    HOLD_RELEASE = "hold_release"
-    REVERSAL = "reversal"
+    TRANSFER = kinds.TRANSFER
+    GRANT = kinds.GRANT
+    HOLD = kinds.HOLD
+    HOLD_SETTLE = kinds.HOLD_SETTLE
+    HOLD_RELEASE = kinds.HOLD_RELEASE
+    REVERSAL = kinds.REVERSAL
 
 
 # --- accounts -------------------------------------------------------------
@@ -194,7 +196,12 @@ def ledger_post(
     With `idempotency_key`, a repeat with the same content returns the
     original transaction, and different content raises IdempotencyConflict,
     also when two requests race with the same key.
+
+    `kind` is a kind registered in `ledger.kinds`; any other is refused
+    (UnknownKind) before anything is written.
     """
+    if not kinds.is_registered(kind):
+        raise UnknownKind(f"transaction kind {kind!r} is not registered (ledger.kinds.register)")
     _validate(entries)
     obj_ref = _object_ref(obj)
     content_hash = _content_hash(entries, kind, memo, obj_ref, by, reverses)
