@@ -1,54 +1,19 @@
-"""The audit log refuses UPDATE and DELETE in the database (and TRUNCATE on PostgreSQL)."""
+"""The audit log refuses UPDATE and DELETE in the database (and TRUNCATE on PostgreSQL).
+
+The SQL is in audit/triggers/<vendor>/transition_log_append_only.sql, undone by
+transition_log_append_only_reverse.sql.
+"""
+
+from pathlib import Path
 
 from django.db import migrations
 
-TABLE = "audit_transitionlog"
+from config.migration_sql import RunSQLFiles
 
-POSTGRES_UP = f"""
-CREATE OR REPLACE FUNCTION audit_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'the audit log is append-only: % on % refused', TG_OP, TG_TABLE_NAME
-        USING ERRCODE = 'restrict_violation';
-END $$;
-CREATE TRIGGER {TABLE}_append_only BEFORE UPDATE OR DELETE ON {TABLE}
-    FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
-CREATE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE}
-    FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
-"""
-
-POSTGRES_DOWN = f"""
-DROP TRIGGER IF EXISTS {TABLE}_no_truncate ON {TABLE};
-DROP TRIGGER IF EXISTS {TABLE}_append_only ON {TABLE};
-DROP FUNCTION IF EXISTS audit_refuse_change();
-"""
-
-
-def forwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(POSTGRES_UP)
-    elif vendor == "sqlite":
-        for op in ("UPDATE", "DELETE"):
-            schema_editor.execute(
-                f"CREATE TRIGGER {TABLE}_no_{op.lower()} BEFORE {op} ON {TABLE} "
-                f"BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: {op} refused'); END"
-            )
-    else:
-        raise RuntimeError(f"append-only triggers are written for PostgreSQL and SQLite, not {vendor}")
-
-
-def backwards(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    if vendor == "postgresql":
-        with schema_editor.connection.cursor() as cursor:
-            cursor.execute(POSTGRES_DOWN)
-    elif vendor == "sqlite":
-        for op in ("update", "delete"):
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_no_{op}")
+TRIGGERS = Path(__file__).resolve().parent.parent / "triggers"
 
 
 class Migration(migrations.Migration):
     dependencies = [("audit", "0001_initial")]
 
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [RunSQLFiles(TRIGGERS, "transition_log_append_only")]

@@ -22,6 +22,16 @@ TRIGRAM_INDEXES = {
 }
 
 
+class PostgresTrigramExtension(TrigramExtension):
+    """TrigramExtension whose reverse, like its forward, does nothing on other
+    databases (Django's asks pg_extension on every database, so unapplying
+    this migration failed on SQLite)."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
 def create_trigram_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
@@ -49,7 +59,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),
+        PostgresTrigramExtension(),
         migrations.RunPython(create_trigram_indexes, drop_trigram_indexes),
         migrations.AddIndex(
             model_name='listing',
