@@ -52,9 +52,8 @@ def register(kind: str, label: Promise | str) -> str:
 
     Registering a kind again with the same label (as written, untranslated)
     changes nothing (an app's ready() may run more than once); with another
-    label it is an error, as is
-    a name that is not lower-case words joined by "_" or longer than the
-    column."""
+    label it is an error, as is a name that is not lower-case words joined by
+    "_" or longer than the column."""
     if not isinstance(kind, str) or not _NAME.fullmatch(kind):
         raise ImproperlyConfigured(
             f"transaction kind {kind!r}: lower-case letters, digits and _, at most 32"
