@@ -113,6 +113,8 @@ TEMPLATES = [
                 "people.context_processors.roles",
                 "donors.context_processors.donor_roles",
             ],
+            # Filters of the shared templates in templates/components/.
+            "libraries": {"components": "config.components"},
         },
     },
 ]
