@@ -8,12 +8,9 @@ export is itself recorded.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator
-from functools import wraps
+from collections.abc import Iterator
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -27,24 +24,9 @@ from audit.report import parse_month
 from audit.selectors import access_records, unusual_access
 from audit.services import access_record_export
 from config.exports import csv_response
-from people.permissions import is_finance
+from config.web import requires
 
 RECORDS_PER_PAGE = 50
-
-
-def may_audit_access(user: Any) -> bool:
-    return bool(user.is_authenticated and (user.is_superuser or is_finance(user)))
-
-
-def auditors_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not may_audit_access(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return guarded
 
 
 def _label(choices: Any, value: str) -> str:
@@ -52,7 +34,7 @@ def _label(choices: Any, value: str) -> str:
 
 
 @require_GET
-@auditors_only
+@requires(finance=True, superuser=True)
 def access_record_list(request: HttpRequest) -> HttpResponse:
     form = AccessSearchForm(request.GET or None)
     if form.is_bound and not form.is_valid():
@@ -110,7 +92,7 @@ def _export(request: HttpRequest, records: Any, filters: dict[str, Any]) -> Http
 
 
 @require_GET
-@auditors_only
+@requires(finance=True, superuser=True)
 def access_report_view(request: HttpRequest) -> HttpResponse:
     given = request.GET.get("month", "")
     month = parse_month(given) if given else None

@@ -25,6 +25,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from config.conflicts import Conflict, is_lock_conflict
 from config.exceptions import DomainError
 from config.middleware import is_database_unavailable, release_broken_connections
+from config.web import domain_error_body
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +53,7 @@ def _first_message(detail: Any) -> str:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        body = {"code": exc.code, "detail": exc.message}
-        body.update({k: v for k, v in exc.extra.items() if k not in body})
-        return Response(body, status=exc.http_status)
+        return Response(domain_error_body(exc), status=exc.http_status)
 
     # Django's own 404 and 403 become their API exceptions first, so that
     # they get their codes below.

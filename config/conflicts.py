@@ -86,7 +86,7 @@ def conflict_response(request: HttpRequest) -> HttpResponse:
     body = (
         '<!DOCTYPE html><html lang="ko"><head><meta charset="utf-8">'
         f"<title>{_('Conflict')} · 나눔 교환</title></head><body>"
-        f"<h1>{_('Conflict')}</h1><p>{detail}</p></body></html>"
+        f"<h1>{_('Conflict')}</h1><p data-message>{detail}</p></body></html>"
     )
     return HttpResponse(body, status=409, content_type="text/html; charset=utf-8")
 

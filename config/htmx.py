@@ -19,12 +19,3 @@ def go_to(request: HttpRequest, url: str) -> HttpResponse:
     if wants_fragment(request):
         return HttpResponseClientRedirect(url)
     return redirect(url)
-
-
-def form_status(error: Exception) -> int:
-    """The status of a page's answer to a service's refusal: an "invalid" one is
-    a form to correct, answered 422 like the form's own validation errors (and
-    swapped into place by static/js/site.js); others keep their own status."""
-    if getattr(error, "code", "") == "invalid":
-        return 422
-    return int(getattr(error, "http_status", 409))

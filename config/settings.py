@@ -71,11 +71,16 @@ MIDDLEWARE = [
     # Static files answer here, before any guard that could touch the database
     # (see the block "Production serving" below).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # An htmx request answered with an error page (from here down) shows its
+    # message in the page's error box, not in the request's target (config/web.py).
+    "config.web.HtmxErrorMiddleware",
     "config.middleware.RejectMalformedRequestMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "config.conflicts.ConflictMiddleware",
+    # A domain error no view caught: its status and message, never a 500.
+    "config.web.DomainErrorMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -108,6 +113,8 @@ TEMPLATES = [
                 "people.context_processors.roles",
                 "donors.context_processors.donor_roles",
             ],
+            # Filters of the shared templates in templates/components/.
+            "libraries": {"components": "config.components"},
         },
     },
 ]

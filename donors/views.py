@@ -19,7 +19,6 @@ with its HTTP status.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -39,6 +38,14 @@ from config.exceptions import DomainError, NotAllowed
 from config.exports import csv_response
 from config.htmx import go_to, wants_fragment
 from config.korean import business_number
+from config.web import (
+    attach_error,
+    error_message,
+    form_status,
+    render_fragment,
+    render_page,
+    requires,
+)
 from donors.charts import Bar, stacked_bar_chart_svg
 from donors.exceptions import PledgeNotEligible
 from donors.forms import (
@@ -75,7 +82,6 @@ from donors.services import (
     pledge_create,
     pledge_withdraw,
 )
-from ledger.exceptions import IdempotencyConflict
 from marketplace.models import Listing
 from marketplace.services import listing_create, listing_publish
 from people.models import Role
@@ -90,42 +96,6 @@ PARTS = ("profile", "pledges", "matches", "history", "gifts")
 # --- helpers -------------------------------------------------------------------------
 
 
-def rep_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Signed-out people go to the login page; signed-in people who represent no
-    donor get 403."""
-
-    @wraps(view)
-    @login_required
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not donors_represented(request.user).exists():
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return guarded
-
-
-def finance_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not is_finance(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return guarded
-
-
-def coordinator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not regions_for(request.user, Role.COORDINATOR).exists():
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return guarded
-
-
 def _represented(request: HttpRequest, pk: int) -> Donor:
     """One of the user's donors; any other donor is not found."""
     return get_object_or_404(
@@ -136,32 +106,6 @@ def _represented(request: HttpRequest, pk: int) -> Donor:
 def format_brn(number: str) -> str:
     """1248100998 → 124-81-00998, as the number is printed on a certificate."""
     return business_number(number)
-
-
-def error_message(error: DomainError) -> str:
-    if isinstance(error, IdempotencyConflict):
-        return _("This form was already sent with other values. Reload the page and try again.")
-    return error.message
-
-
-def attach_error(form: Any, error: DomainError, field: str | None = None) -> None:
-    """A service's messages per field go next to those fields; its main message
-    next to `field`, or at the top of the form when no field took one."""
-    placed = False
-    per_field = error.extra.get("fields")
-    if isinstance(per_field, dict):
-        for name, texts in per_field.items():
-            if name in form.fields:
-                for text in texts:
-                    form.add_error(name, str(text))
-                placed = True
-    if field in form.fields or not placed:
-        form.add_error(field if field in form.fields else None, error_message(error))
-
-
-def form_status(error: DomainError) -> int:
-    # A service's "invalid" is a form that needs correcting, answered like one.
-    return 422 if error.code == "invalid" else error.http_status
 
 
 def _transitions(obj: Any, user: Any, allowed: Iterable[str]) -> set[str]:
@@ -222,7 +166,7 @@ def render_part(
     if part == "pledges":
         context["pledge_form"] = PledgeForm()
     context.update(extra)
-    return render(request, f"donors/partials/{part}.html", context, status=status)
+    return render_fragment(request, f"donors/partials/{part}.html", context, status=status)
 
 
 def render_portal(
@@ -265,7 +209,7 @@ def _done(
 
 
 @require_GET
-@rep_required
+@requires(donor_rep=True)
 @vary_on_headers("HX-Request")
 def portal(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if pk is None:
@@ -282,7 +226,7 @@ def portal(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @require_POST
-@rep_required
+@requires(donor_rep=True)
 @vary_on_headers("HX-Request")
 def profile_update(request: HttpRequest, pk: int) -> HttpResponse:
     donor = _represented(request, pk)
@@ -294,7 +238,7 @@ def profile_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@rep_required
+@requires(donor_rep=True)
 @vary_on_headers("HX-Request")
 def pledge_new(request: HttpRequest, pk: int) -> HttpResponse:
     donor = _represented(request, pk)
@@ -326,7 +270,7 @@ def pledge_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@rep_required
+@requires(donor_rep=True)
 @vary_on_headers("HX-Request")
 def pledge_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
     pledge = get_object_or_404(
@@ -362,7 +306,7 @@ def pledge_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@rep_required
+@requires(donor_rep=True)
 @vary_on_headers("HX-Request")
 def match_commit_view(request: HttpRequest, pk: int, match_pk: int) -> HttpResponse:
     donor = _represented(request, pk)
@@ -410,7 +354,7 @@ def match_commit_view(request: HttpRequest, pk: int, match_pk: int) -> HttpRespo
 
 
 @require_http_methods(["GET", "POST"])
-@rep_required
+@requires(donor_rep=True)
 @vary_on_headers("HX-Request")
 def gift_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Offer an in-kind gift on its own page: its region list names every dong,
@@ -446,10 +390,13 @@ def gift_new(request: HttpRequest, pk: int) -> HttpResponse:
                 url = reverse("donors:donor", args=[donor.pk]) + "#gifts"
                 return go_to(request, url)
     context = {"donor": donor, "gift_form": form}
-    template = (
-        "donors/partials/gift_form.html" if wants_fragment(request) else "donors/gift_new.html"
+    return render_page(
+        request,
+        "donors/gift_new.html",
+        context,
+        fragment="donors/partials/gift_form.html",
+        status=status,
     )
-    return render(request, template, context, status=status)
 
 
 # --- receipts --------------------------------------------------------------------------
@@ -534,19 +481,24 @@ def _render_review(
             by_region[listing.region_id] = _transitions(listing, request.user, ("publish",))
         listing.actions = by_region[listing.region_id]
     context = {"page": page, "errors": errors or {}, "notice": notice}
-    template = "donors/partials/review.html" if wants_fragment(request) else "donors/review.html"
-    return render(request, template, context, status=status)
+    return render_page(
+        request,
+        "donors/review.html",
+        context,
+        fragment="donors/partials/review.html",
+        status=status,
+    )
 
 
 @require_GET
-@coordinator_required
+@requires(Role.COORDINATOR)
 @vary_on_headers("HX-Request")
 def review(request: HttpRequest) -> HttpResponse:
     return _render_review(request)
 
 
 @require_POST
-@coordinator_required
+@requires(Role.COORDINATOR)
 @vary_on_headers("HX-Request")
 def review_publish(request: HttpRequest, pk: int) -> HttpResponse:
     listing = get_object_or_404(
@@ -612,7 +564,9 @@ def _render_queue(
     errors = {"pledge_errors": pledge_errors or {}, "donor_errors": donor_errors or {}}
     if wants_fragment(request):
         context = {**_queue_context(request), **errors, "notice": notice}
-        return render(request, "donors/partials/finance_queue.html", context, status=status)
+        return render_fragment(
+            request, "donors/partials/finance_queue.html", context, status=status
+        )
     if status != 200:
         return _render_matching(request, status=status, **errors)
     if notice:
@@ -647,7 +601,7 @@ def _render_matching(request: HttpRequest, *, status: int = 200, **extra: Any) -
 
 
 @require_GET
-@finance_required
+@requires(finance=True)
 @vary_on_headers("HX-Request")
 def finance_matching(request: HttpRequest) -> HttpResponse:
     if wants_fragment(request) and request.GET.get("part") == "queue":
@@ -656,7 +610,7 @@ def finance_matching(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@finance_required
+@requires(finance=True)
 @vary_on_headers("HX-Request")
 def finance_pledge_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     pledge = get_object_or_404(Pledge.objects.select_related("donor"), pk=pk)
@@ -675,7 +629,7 @@ def finance_pledge_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@finance_required
+@requires(finance=True)
 @vary_on_headers("HX-Request")
 def finance_donor_verify(request: HttpRequest, pk: int) -> HttpResponse:
     donor = get_object_or_404(Donor, pk=pk)

@@ -9,12 +9,10 @@ it swaps (templates/ledger/partials/).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Iterator
-from functools import wraps
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
@@ -29,12 +27,12 @@ from django_fsm import can_proceed
 
 from config.exceptions import DomainError, NotAllowed
 from config.exports import csv_response
-from config.htmx import form_status, wants_fragment
+from config.htmx import wants_fragment
+from config.web import attach_error, error_message, form_status, render_page, requires
 from ledger.charts import line_chart_svg, region_wallet_chart
 from ledger.exceptions import (
     AlreadyReversed,
     FourEyesViolation,
-    IdempotencyConflict,
     InsufficientPoints,
     NotReversible,
 )
@@ -71,19 +69,6 @@ ACCOUNTS_PER_PAGE = 50
 ENTRIES_PER_PAGE = 100
 PROPOSALS_PER_PAGE = 25
 CHART_DAYS = 30
-
-
-#: Names of the transaction kinds; a kind another app adds and this map does
-#: not know yet is shown as it is stored.
-def finance_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    @login_required
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not is_finance(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return guarded
 
 
 def _local_range(
@@ -127,7 +112,7 @@ def _filtered_accounts(data: dict[str, Any]) -> QuerySet[Account]:
 
 
 @require_GET
-@finance_required
+@requires(finance=True)
 @vary_on_headers("HX-Request")
 def account_list(request: HttpRequest) -> HttpResponse:
     form = AccountFilterForm(request.GET or None)
@@ -141,9 +126,12 @@ def account_list(request: HttpRequest) -> HttpResponse:
     )
     with_donor_names(page.object_list)
     context = {"form": form, "page": page}
-    if wants_fragment(request):
-        return render(request, "ledger/partials/account_results.html", context)
-    return render(request, "ledger/account_list.html", context)
+    return render_page(
+        request,
+        "ledger/account_list.html",
+        context,
+        fragment="ledger/partials/account_results.html",
+    )
 
 
 # --- statements -----------------------------------------------------------------
@@ -162,7 +150,7 @@ def _decorate(entries: Iterable[Entry]) -> list[Entry]:
 
 
 @require_GET
-@finance_required
+@requires(finance=True)
 @vary_on_headers("HX-Request")
 def account_statement_view(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(Account.objects.select_related("region"), pk=pk)
@@ -171,9 +159,13 @@ def account_statement_view(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_bound and not form.is_valid():
         context = {"account": account, "form": form, "statement": None}
         status = 400 if wants_csv else 200
-        if wants_fragment(request):
-            return render(request, "ledger/partials/statement_body.html", context, status=status)
-        return render(request, "ledger/statement.html", context, status=status)
+        return render_page(
+            request,
+            "ledger/statement.html",
+            context,
+            fragment="ledger/partials/statement_body.html",
+            status=status,
+        )
     first = form.cleaned_data.get("date_from") if form.is_bound else None
     last = form.cleaned_data.get("date_to") if form.is_bound else None
     start, end = _local_range(first, last)
@@ -191,9 +183,9 @@ def account_statement_view(request: HttpRequest, pk: int) -> HttpResponse:
         "date_from": first,
         "date_to": last,
     }
-    if wants_fragment(request):
-        return render(request, "ledger/partials/statement_body.html", context)
-    return render(request, "ledger/statement.html", context)
+    return render_page(
+        request, "ledger/statement.html", context, fragment="ledger/partials/statement_body.html"
+    )
 
 
 def _statement_csv(
@@ -235,7 +227,7 @@ def _statement_csv(
 
 
 @require_GET
-@finance_required
+@requires(finance=True)
 def transaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     txn = get_object_or_404(
         Transaction.objects.select_related("posted_by", "reverses", "reversed_by"), pk=pk
@@ -258,7 +250,7 @@ def transaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@finance_required
+@requires(finance=True)
 def trial_balance_view(request: HttpRequest) -> HttpResponse:
     tb = trial_balance()
     with_donor_names(account for group in tb.groups for account in group.accounts)
@@ -289,7 +281,7 @@ def _trial_balance_csv(tb: Any) -> StreamingHttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@finance_required
+@requires(finance=True)
 @vary_on_headers("HX-Request")
 def verify(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
@@ -297,9 +289,9 @@ def verify(request: HttpRequest) -> HttpResponse:
         # button (running it is a POST; a GET only reads).
         return render(request, "ledger/verify.html", {"report": None})
     context = {"report": ledger_verify(), "checked_at": timezone.now()}
-    if wants_fragment(request):
-        return render(request, "ledger/partials/verify_result.html", context)
-    return render(request, "ledger/verify.html", context)
+    return render_page(
+        request, "ledger/verify.html", context, fragment="ledger/partials/verify_result.html"
+    )
 
 
 # --- four-eyes proposals -----------------------------------------------------------
@@ -313,15 +305,8 @@ CORRECTION_ERROR_FIELDS: dict[type[DomainError], str | None] = {
 }
 
 
-def _error_message(error: DomainError) -> str:
-    if isinstance(error, IdempotencyConflict):
-        return _("This form was already sent with other values. Reload the page and try again.")
-    return error.message
-
-
-def _attach(form: Any, error: DomainError, fields: dict[type[DomainError], str | None]) -> None:
-    field = next((f for kind, f in fields.items() if isinstance(error, kind)), None)
-    form.add_error(field, _error_message(error))
+def _error_field(error: DomainError, fields: dict[type[DomainError], str | None]) -> str | None:
+    return next((f for kind, f in fields.items() if isinstance(error, kind)), None)
 
 
 def _proposal_page(request: HttpRequest, decision_errors: dict[int, str]) -> Page:
@@ -369,12 +354,13 @@ def _render_proposals(
         "decision_errors": {pk: m for pk, m in decision_errors.items() if pk not in shown},
         "notice": notice,
     }
-    template = (
-        "ledger/partials/proposals_panel.html"
-        if wants_fragment(request)
-        else "ledger/proposals.html"
+    return render_page(
+        request,
+        "ledger/proposals.html",
+        context,
+        fragment="ledger/partials/proposals_panel.html",
+        status=status,
     )
-    return render(request, template, context, status=status)
 
 
 def _after_success(request: HttpRequest, notice: str) -> HttpResponse:
@@ -385,14 +371,14 @@ def _after_success(request: HttpRequest, notice: str) -> HttpResponse:
 
 
 @require_GET
-@finance_required
+@requires(finance=True)
 @vary_on_headers("HX-Request")
 def proposal_list(request: HttpRequest) -> HttpResponse:
     return _render_proposals(request)
 
 
 @require_POST
-@finance_required
+@requires(finance=True)
 @vary_on_headers("HX-Request")
 def proposal_grant(request: HttpRequest) -> HttpResponse:
     form = GrantProposalForm(request.POST)
@@ -409,7 +395,7 @@ def proposal_grant(request: HttpRequest) -> HttpResponse:
     except NotAllowed:
         raise PermissionDenied from None
     except DomainError as error:
-        _attach(form, error, GRANT_ERROR_FIELDS)
+        attach_error(form, error, _error_field(error, GRANT_ERROR_FIELDS))
         return _render_proposals(request, grant_form=form, status=form_status(error))
     return _after_success(
         request,
@@ -419,7 +405,7 @@ def proposal_grant(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-@finance_required
+@requires(finance=True)
 @vary_on_headers("HX-Request")
 def proposal_correction(request: HttpRequest) -> HttpResponse:
     form = CorrectionProposalForm(request.POST)
@@ -435,7 +421,7 @@ def proposal_correction(request: HttpRequest) -> HttpResponse:
     except NotAllowed:
         raise PermissionDenied from None
     except DomainError as error:
-        _attach(form, error, CORRECTION_ERROR_FIELDS)
+        attach_error(form, error, _error_field(error, CORRECTION_ERROR_FIELDS))
         return _render_proposals(request, correction_form=form, status=form_status(error))
     return _after_success(
         request,
@@ -445,7 +431,7 @@ def proposal_correction(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
-@finance_required
+@requires(finance=True)
 @vary_on_headers("HX-Request")
 def proposal_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     proposal = get_object_or_404(Proposal, pk=pk)
@@ -463,7 +449,7 @@ def proposal_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return _render_proposals(request, decision_errors={proposal.pk: error.message}, status=403)
     except DomainError as error:
         return _render_proposals(
-            request, decision_errors={proposal.pk: _error_message(error)}, status=form_status(error)
+            request, decision_errors={proposal.pk: error_message(error)}, status=form_status(error)
         )
     if decided.status == ProposalStatus.APPROVED:
         notice = _("Proposal #%(number)s approved; transaction #%(txn)s posted.") % {
@@ -479,7 +465,7 @@ def proposal_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 @require_GET
-@finance_required
+@requires(finance=True)
 def wallet_chart(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     first, last = today - datetime.timedelta(days=CHART_DAYS - 1), today

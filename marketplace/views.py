@@ -17,8 +17,8 @@ region; everyone else sees "a household in <district>".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from functools import cached_property, wraps
+from collections.abc import Iterable
+from functools import cached_property
 from typing import Any
 
 from django.contrib import messages
@@ -39,11 +39,18 @@ from audit.forms import PurposeForm
 from audit.models import AccessAction, AccessPurpose
 from audit.services import access_record
 from config.exceptions import DomainError, NotAllowed
-from config.htmx import form_status, go_to, wants_fragment
+from config.htmx import go_to, wants_fragment
 from config.pagination import CappedPaginator
+from config.web import (
+    attach_error,
+    form_status,
+    render_fragment,
+    render_page,
+    requires,
+)
 from donors.exceptions import NotMatched
 from donors.services import split_cost
-from ledger.exceptions import IdempotencyConflict, InsufficientPoints
+from ledger.exceptions import InsufficientPoints
 from ledger.labels import kind_label
 from ledger.models import Account, Purpose
 from ledger.selectors import account_statement
@@ -117,25 +124,6 @@ def has_role(user: Any, role: str) -> bool:
     return active_memberships(user).filter(role=role).exists()
 
 
-def role_required(*roles: str, finance: bool = False) -> Callable:
-    """Signed-out people go to the login page; signed-in people holding none of
-    `roles` (nor finance, when `finance`) get 403."""
-
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        @wraps(view)
-        @login_required
-        def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            user = request.user
-            allowed = active_memberships(user).filter(role__in=roles).exists()
-            if not allowed and not (finance and is_finance(user)):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        return guarded
-
-    return decorate
-
-
 def safe_next(request: HttpRequest, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(
@@ -143,24 +131,6 @@ def safe_next(request: HttpRequest, default: str) -> str:
     ):
         return target
     return default
-
-
-def attach_error(form: Any, error: DomainError, field: str | None = None) -> None:
-    """Show a service's refusal in the form: the messages it gives per field next
-    to those fields, and its main message next to `field` (or at the top)."""
-    message = error.message
-    if isinstance(error, IdempotencyConflict):
-        message = _("This form was already sent with other values. Reload the page and try again.")
-    placed = False
-    per_field = error.extra.get("fields")
-    if isinstance(per_field, dict):
-        for name, texts in per_field.items():
-            if name in form.fields:
-                for text in texts:
-                    form.add_error(name, str(text))
-                placed = True
-    if field in form.fields or not placed:
-        form.add_error(field if field in form.fields else None, message)
 
 
 class Viewer:
@@ -274,15 +244,21 @@ def catalogue_view(request: HttpRequest) -> HttpResponse:
         # district changed, so the select the user is using is not replaced.
         district = form.data.get("district", "")
         context["dongs_stale"] = form.data.get("dongs_for", "") != district
-        return render(request, "marketplace/partials/catalogue_results.html", context)
-    context.update(
-        {
-            "listings_available": stats.listings_available(),
-            "points_this_month": stats.points_exchanged_in_month(),
-            "city": Region.objects.filter(level=Level.CITY).order_by("code").first(),
-        }
+    else:
+        # The page's own figures, which the fragment does not show.
+        context.update(
+            {
+                "listings_available": stats.listings_available(),
+                "points_this_month": stats.points_exchanged_in_month(),
+                "city": Region.objects.filter(level=Level.CITY).order_by("code").first(),
+            }
+        )
+    return render_page(
+        request,
+        "marketplace/catalogue.html",
+        context,
+        fragment="marketplace/partials/catalogue_results.html",
     )
-    return render(request, "marketplace/catalogue.html", context)
 
 
 # --- a listing -----------------------------------------------------------------------------
@@ -377,12 +353,13 @@ def _render_listing(
         "notice": notice,
         "here": reverse("marketplace:listing", args=[listing.pk]),
     }
-    template = (
-        "marketplace/partials/listing_panel.html"
-        if wants_fragment(request)
-        else "marketplace/listing_detail.html"
+    return render_page(
+        request,
+        "marketplace/listing_detail.html",
+        context,
+        fragment="marketplace/partials/listing_panel.html",
+        status=status,
     )
-    return render(request, template, context, status=status)
 
 
 def _expire_claims_of(listing_pk: int) -> None:
@@ -401,7 +378,7 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise Http404
         split = claim_split(listing, _split_quantity(request.GET.get("quantity")))
         context = {"listing": listing, "split": split}
-        return render(request, "marketplace/partials/claim_split.html", context)
+        return render_fragment(request, "marketplace/partials/claim_split.html", context)
     _expire_claims_of(pk)
     return _render_listing(request, _listing(pk))
 
@@ -518,7 +495,7 @@ def listing_transition(request: HttpRequest, pk: int, action: str) -> HttpRespon
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(Role.COORDINATOR)
+@requires(Role.COORDINATOR)
 @vary_on_headers("HX-Request")
 def listing_new(request: HttpRequest) -> HttpResponse:
     regions = regions_for(request.user, Role.COORDINATOR)
@@ -543,12 +520,13 @@ def listing_new(request: HttpRequest) -> HttpResponse:
                 return go_to(request, url)
         else:
             status = 422
-    template = (
-        "marketplace/partials/listing_form.html"
-        if wants_fragment(request)
-        else "marketplace/listing_new.html"
+    return render_page(
+        request,
+        "marketplace/listing_new.html",
+        {"form": form},
+        fragment="marketplace/partials/listing_form.html",
+        status=status,
     )
-    return render(request, template, {"form": form}, status=status)
 
 
 # --- claims --------------------------------------------------------------------------------
@@ -600,7 +578,9 @@ def _render_my_claims(
         if shown.pk == claim.pk:
             shown.card = card
     context["here"] = safe_next(request, reverse("dashboard"))
-    return render(request, "marketplace/partials/dashboard_my_claims.html", context, status=status)
+    return render_fragment(
+        request, "marketplace/partials/dashboard_my_claims.html", context, status=status
+    )
 
 
 def render_claim(
@@ -631,12 +611,13 @@ def render_claim(
             "fulfil_form": fulfil_form,
             "here": safe_next(request, reverse("dashboard")),
         }
-        template = (
-            "marketplace/partials/claim.html"
-            if wants_fragment(request)
-            else "marketplace/claim.html"
+        response = render_page(
+            request,
+            "marketplace/claim.html",
+            context,
+            fragment="marketplace/partials/claim.html",
+            status=status,
         )
-        response = render(request, template, context, status=status)
     if status == 200 and wants_fragment(request):
         # Balances and quantities shown elsewhere on the page have changed.
         response["HX-Trigger"] = "claims-changed"
@@ -774,7 +755,7 @@ def _record(request: HttpRequest, household: Household, action: str, purpose: _P
 
 
 @require_GET
-@role_required(Role.CASE_MANAGER)
+@requires(Role.CASE_MANAGER)
 @vary_on_headers("HX-Request")
 def household_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
@@ -790,13 +771,16 @@ def household_list(request: HttpRequest) -> HttpResponse:
     # The list shows code, dong, size and needs (never notes): one record per row shown.
     access_record(request=request, households=page.object_list, action=AccessAction.LIST)
     context = {"page": page, "status": status, "statuses": HouseholdStatus.choices}
-    if wants_fragment(request):
-        return render(request, "marketplace/partials/household_results.html", context)
-    return render(request, "marketplace/households.html", context)
+    return render_page(
+        request,
+        "marketplace/households.html",
+        context,
+        fragment="marketplace/partials/household_results.html",
+    )
 
 
 @require_http_methods(["GET", "POST"])
-@role_required(Role.CASE_MANAGER)
+@requires(Role.CASE_MANAGER)
 @vary_on_headers("HX-Request")
 def household_new(request: HttpRequest) -> HttpResponse:
     dongs = regions_for(request.user, Role.CASE_MANAGER)
@@ -825,12 +809,13 @@ def household_new(request: HttpRequest) -> HttpResponse:
                 return go_to(request, url)
         else:
             status = 422
-    template = (
-        "marketplace/partials/household_form.html"
-        if wants_fragment(request)
-        else "marketplace/household_new.html"
+    return render_page(
+        request,
+        "marketplace/household_new.html",
+        {"form": form},
+        fragment="marketplace/partials/household_form.html",
+        status=status,
     )
-    return render(request, template, {"form": form}, status=status)
 
 
 def _render_household(
@@ -877,16 +862,17 @@ def _render_household(
         "here": here,
         "access_purpose": purpose,
     }
-    template = (
-        "marketplace/partials/household_panel.html"
-        if wants_fragment(request)
-        else "marketplace/household_detail.html"
+    return render_page(
+        request,
+        "marketplace/household_detail.html",
+        context,
+        fragment="marketplace/partials/household_panel.html",
+        status=status,
     )
-    return render(request, template, context, status=status)
 
 
 @require_GET
-@role_required(Role.CASE_MANAGER)
+@requires(Role.CASE_MANAGER)
 @vary_on_headers("HX-Request")
 def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
     household = _household(request, pk)
@@ -910,7 +896,7 @@ def _after_household_change(
 
 
 @require_POST
-@role_required(Role.CASE_MANAGER)
+@requires(Role.CASE_MANAGER)
 @vary_on_headers("HX-Request")
 def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
     household = _household(request, pk)
@@ -943,7 +929,7 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.CASE_MANAGER)
+@requires(Role.CASE_MANAGER)
 @vary_on_headers("HX-Request")
 def household_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     household = _household(request, pk)
@@ -966,7 +952,7 @@ def household_close_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@role_required(Role.CASE_MANAGER)
+@requires(Role.CASE_MANAGER)
 @vary_on_headers("HX-Request")
 def follow_up_record_view(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = get_object_or_404(
@@ -1009,12 +995,13 @@ def follow_up_record_view(request: HttpRequest, pk: int) -> HttpResponse:
         "follow_up_notice": notice,
         "here": safe_next(request, ""),
     }
-    template = (
-        "marketplace/partials/follow_up.html"
-        if wants_fragment(request)
-        else "marketplace/follow_up.html"
+    return render_page(
+        request,
+        "marketplace/follow_up.html",
+        context,
+        fragment="marketplace/partials/follow_up.html",
+        status=status,
     )
-    return render(request, template, context, status=status)
 
 
 # --- the wallet statement ------------------------------------------------------------------
@@ -1050,16 +1037,19 @@ def wallet_statement(request: HttpRequest, code: str) -> HttpResponse:
             entry.kind_label = kind_label(entry.transaction.kind)
             rows.append(entry)
     context = {"region": region, "balance": balance, "page": page, "rows": rows}
-    if wants_fragment(request):
-        return render(request, "marketplace/partials/wallet_entries.html", context)
-    return render(request, "marketplace/wallet.html", context)
+    return render_page(
+        request,
+        "marketplace/wallet.html",
+        context,
+        fragment="marketplace/partials/wallet_entries.html",
+    )
 
 
 # --- the review of repeated services -------------------------------------------------------
 
 
 @require_GET
-@role_required(Role.COORDINATOR, finance=True)
+@requires(Role.COORDINATOR, finance=True)
 @vary_on_headers("HX-Request")
 def duplicate_review(request: HttpRequest) -> HttpResponse:
     claims = claim_queryset().filter(duplicate_flag=True)
@@ -1071,6 +1061,9 @@ def duplicate_review(request: HttpRequest) -> HttpResponse:
     # Reviewers judge the reason, not the family: the household is never named here.
     rows = decorate_claims(page.object_list, Viewer(request.user), anonymous=True)
     context = {"page": page, "claims": rows}
-    if wants_fragment(request):
-        return render(request, "marketplace/partials/review_results.html", context)
-    return render(request, "marketplace/review_duplicates.html", context)
+    return render_page(
+        request,
+        "marketplace/review_duplicates.html",
+        context,
+        fragment="marketplace/partials/review_results.html",
+    )

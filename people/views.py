@@ -16,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from audit.models import AccessAction
 from audit.services import access_record
-from config.htmx import form_status
+from config.web import attach_error, form_status, render_fragment
 from donors.models import DonorMembership
 from donors.permissions import donors_represented
 from ledger.models import Account, Purpose
@@ -123,7 +123,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
     wallets = _wallets(exchange_regions)
     if request.htmx and request.GET.get("part") == "wallets":
-        return render(request, "marketplace/partials/dashboard_wallets.html", {"wallets": wallets})
+        return render_fragment(
+            request, "marketplace/partials/dashboard_wallets.html", {"wallets": wallets}
+        )
     roles = {membership.role for membership in memberships}
     finance = is_finance(user)
     viewer = Viewer(user)
@@ -189,14 +191,12 @@ def profile(request: HttpRequest) -> HttpResponse:
     try:
         user_profile_update(user=user, by=user, **form.cleaned_data)
     except InvalidProfile as error:
-        for name, texts in (error.extra.get("fields") or {}).items():
-            for text in texts:
-                form.add_error(name if name in form.fields else None, text)
-        if not error.extra.get("fields"):
-            form.add_error(None, error.message)
-        status = form_status(error) if error.code != "invalid" else 422
+        attach_error(form, error)
         return render(
-            request, "people/profile.html", _profile_context(request, form), status=status
+            request,
+            "people/profile.html",
+            _profile_context(request, form),
+            status=form_status(error),
         )
     messages.success(request, _("Your profile has been saved."))
     return redirect("profile")

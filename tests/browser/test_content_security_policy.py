@@ -61,8 +61,8 @@ def test_each_roles_main_pages_and_an_htmx_error_keep_the_policy(page, demo, out
             _visit(page, url)
             page.wait_for_load_state("networkidle")
 
-    # An invalid htmx form: the 400 answer (the form with its errors) is
-    # swapped into the form by the site's script, and the page stays.
+    # An invalid htmx form: the answer (the form with its errors) is swapped
+    # into the form by htmx's responseHandling (base.html), and the page stays.
     page.context.clear_cookies()
     _login(page, "demo_coord_seogu")
     _visit(page, "/listings/new/")
