@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 BACKUP_FILE ?=
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 
-.PHONY: help run serve test test-sqlite test-postgres lint format bench backup restore messages makemessages system-deps install clean
+.PHONY: help run serve test test-passes test-sqlite test-postgres lint format bench backup restore messages makemessages system-deps install clean
 
 help:
 	@echo "make run    - set up (.venv, dependencies, migrations, demo data) and serve http://$(HOST):$(PORT)"
@@ -55,7 +55,13 @@ run: $(STAMP) system-deps messages
 serve: $(STAMP) messages
 	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) DATABASE_URL="$(or $(DATABASE_URL),$(TEST_POSTGRES_URL))" bash scripts/serve
 
-test: $(STAMP) system-deps messages lint test-sqlite test-postgres
+# The two passes run side by side (scripts/test-passes: a log each under
+# test-logs/, summary lines, the whole log of a failing pass); test-sqlite and
+# test-postgres run one pass in the foreground.
+test: $(STAMP) system-deps messages lint test-passes
+
+test-passes: $(STAMP) messages
+	BIN=$(BIN) SQLITE_URL=sqlite:///$(CURDIR)/test-db.sqlite3 POSTGRES_URL=$(TEST_POSTGRES_URL) bash scripts/test-passes $(PYTEST_ARGS)
 
 test-sqlite: $(STAMP) messages
 	DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/test-db.sqlite3 $(BIN)/pytest --create-db $(PYTEST_ARGS)
@@ -85,4 +91,4 @@ restore:
 	DATABASE_URL="$(DATABASE_URL)" BACKUP_FILE="$(BACKUP_FILE)" bash scripts/restore
 
 clean:
-	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 staticfiles .pytest_cache .ruff_cache $(MO_FILES)
+	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 test-logs staticfiles .pytest_cache .ruff_cache $(MO_FILES)

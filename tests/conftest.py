@@ -4,18 +4,27 @@ Tests marked `postgres` need PostgreSQL features (triggers, row locks, real
 concurrency). On SQLite they are skipped; in the PostgreSQL run
 (REQUIRE_POSTGRES=1, which `make test` sets) a non-PostgreSQL database is an
 error, so they can never be skipped silently there.
+
+The regions and categories are loaded once, when the test database is created
+(`django_db_setup` below), and put back after every flush of a transactional
+test; fixtures such as `daejeon` only read them. Builders live in
+tests/factories.py. `at` sets the clock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import os
 
 import pytest
 from django.db import connection
+from django.test import TransactionTestCase
+from django.utils import timezone
 
-from people.models import RegionMembership, Role, User
+from people.models import Role, User
 from regions.models import Region
-from regions.services import regions_load_csv
+from tests import factories
 
 #: Tables whose triggers refuse UPDATE, DELETE and TRUNCATE.
 APPEND_ONLY_TABLES = (
@@ -50,17 +59,47 @@ def _fresh_cache():
     cache.clear()
 
 
-@pytest.fixture(autouse=True)
-def _postgres_only(request):
-    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (runs in the PostgreSQL pass of make test)")
+def pytest_collection_modifyitems(items):
+    # Skipped before any fixture is set up: a transactional test skipped from
+    # inside a fixture would still pay for the flush of the database afterwards.
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (runs in the PostgreSQL pass of make test)")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as pytest-django creates it, plus the reference data.
+
+    A transactional test ends with a flush of every table; the reference rows
+    are put back right after it, so the next test finds them as the first did.
+    """
+    with django_db_blocker.unblock():
+        factories.load_reference_data()
+    flush = TransactionTestCase._fixture_teardown
+
+    def flush_then_restore(self):
+        flush(self)
+        factories.restore_reference_data()
+
+    TransactionTestCase._fixture_teardown = flush_then_restore
+    yield
+    TransactionTestCase._fixture_teardown = flush
+
+
+@pytest.fixture
+def empty_reference_tables(db) -> None:
+    """No region and no category, for the loaders' own tests (rolled back after)."""
+    factories.empty_reference_tables()
 
 
 @pytest.fixture
 def daejeon(db) -> dict[str, Region]:
-    """The bundled Daejeon regions, loaded; returns them by Korean name."""
-    regions_load_csv()
-    return {region.name_ko: region for region in Region.objects.all()}
+    """The bundled Daejeon regions (loaded once per session) by Korean name."""
+    return factories.regions_by_name()
 
 
 @pytest.fixture
@@ -72,13 +111,29 @@ def make_member(db):
         region: Region, role: Role | str, username: str | None = None, email: str = "", **fields
     ) -> User:
         counter["n"] += 1
-        user = User.objects.create_user(
-            username=username or f"user{counter['n']}", password="pw-for-tests-only", email=email
+        return factories.member(
+            region, role, username or f"user{counter['n']}", email=email, **fields
         )
-        RegionMembership.objects.create(user=user, region=region, role=role, **fields)
-        return user
 
     return make
+
+
+@pytest.fixture
+def at(monkeypatch):
+    """The clock: `with at(moment):` everything inside (timezone.now(), localdate(),
+    auto_now fields, postings) happens at `moment`; `at.set(moment)` until the test ends."""
+
+    @contextlib.contextmanager
+    def frozen(moment: datetime.datetime):
+        with monkeypatch.context() as patch:
+            patch.setattr(timezone, "now", lambda: moment)
+            yield
+
+    def set_now(moment: datetime.datetime) -> None:
+        monkeypatch.setattr(timezone, "now", lambda: moment)
+
+    frozen.set = set_now
+    return frozen
 
 
 @pytest.fixture(autouse=True, scope="session")

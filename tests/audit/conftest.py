@@ -1,30 +1,26 @@
 import pytest
-from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
-from marketplace.services import household_create
-from people.models import FINANCE_GROUP, Role
+from people.models import Role
+from tests import factories
 
 MARKER = "MARKER-7f3a9c-비밀메모"
 
 
 @pytest.fixture
 def dong(daejeon):
-    return daejeon["대덕구"].children.order_by("code").first()
+    return factories.first_dong(daejeon["대덕구"])
 
 
 @pytest.fixture
 def people(daejeon, dong, make_member, django_user_model):
-    finance = django_user_model.objects.create_user(username="fin", password="pw-for-tests-only")
-    finance.groups.add(Group.objects.get_or_create(name=FINANCE_GROUP)[0])
+    finance = factories.finance_officer("fin")
     return {
         "cm": make_member(daejeon["대덕구"], Role.CASE_MANAGER, username="cm_dd"),
         "cm2": make_member(dong, Role.CASE_MANAGER, username="cm_dong"),
         "cm_seo": make_member(daejeon["서구"], Role.CASE_MANAGER, username="cm_seo"),
         "coord": make_member(daejeon["대덕구"], Role.COORDINATOR, username="coord_dd"),
-        "nobody": django_user_model.objects.create_user(
-            username="nobody", password="pw-for-tests-only"
-        ),
+        "nobody": factories.user("nobody"),
         "finance": finance,
         "admin": django_user_model.objects.create_superuser(
             username="root", password="pw-for-tests-only"
@@ -35,7 +31,7 @@ def people(daejeon, dong, make_member, django_user_model):
 @pytest.fixture
 def household(people, dong):
     """A household of cm_dd's caseload; cm_dong covers its dong too, but it is not theirs."""
-    return household_create(by=people["cm"], dong=dong, size=3, notes=f"독거 어르신 {MARKER}")
+    return factories.household(by=people["cm"], dong=dong, size=3, notes=f"독거 어르신 {MARKER}")
 
 
 @pytest.fixture

@@ -5,6 +5,14 @@ so these tests also show that pages need no internet. Every test also fails
 on any Content-Security-Policy violation (reported by the browser's console or
 a `securitypolicyviolation` event) and on any uncaught script error.
 Screenshots go to test-artifacts/ for a person to look at.
+
+Every page stays hidden (so Playwright's actions and `to_be_visible` wait) until
+its `load` event: by then htmx has processed the body and bound its triggers,
+so a test cannot type into a field before htmx listens to it.
+
+`sign_in(page, username)` signs in without the login page: the session is made
+server-side and its cookie set in the browser. tests/browser/test_login_and_language.py
+signs in through the login page itself.
 """
 
 from __future__ import annotations
@@ -19,6 +27,10 @@ import pytest
 # would refuse to run there without this (the live server has its own thread).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.shortcuts import resolve_url
+from django.test import Client
 from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -82,6 +94,50 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
+#: Hides the page until its `load` event, after htmx (a deferred script) has
+#: processed the body on DOMContentLoaded and bound every hx-trigger. The style
+#: is set through the CSSOM, which the page's style-src does not restrict.
+WAIT_FOR_HTMX = """
+(() => {
+  const hide = () => document.documentElement.style.setProperty("visibility", "hidden");
+  const show = () => document.documentElement.style.removeProperty("visibility");
+  if (document.documentElement) {
+    hide();
+  } else {
+    new MutationObserver((_changes, observer) => {
+      if (document.documentElement) {
+        hide();
+        observer.disconnect();
+      }
+    }).observe(document, { childList: true });
+  }
+  window.addEventListener("load", show, { once: true });
+})();
+"""
+
+#: The live server's address, for the session cookie (set by the `page` fixture).
+LIVE_SERVER = {"url": ""}
+
+
+def sign_in(page: Page, username: str) -> None:
+    """Sign `username` in without the login page and open the page a login lands on."""
+    client = Client()
+    client.force_login(
+        get_user_model().objects.get(username=username),
+        backend="django.contrib.auth.backends.ModelBackend",
+    )
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": LIVE_SERVER["url"],
+            }
+        ]
+    )
+    page.goto(resolve_url(settings.LOGIN_REDIRECT_URL))
+
+
 @pytest.fixture
 def page_problems() -> list[str]:
     return []
@@ -89,9 +145,11 @@ def page_problems() -> list[str]:
 
 @pytest.fixture
 def page(browser: Browser, live_server, outside_requests, page_problems) -> Page:
+    LIVE_SERVER["url"] = live_server.url
     context = browser.new_context(base_url=live_server.url, locale="ko-KR")
     context.set_default_timeout(15_000)
     context.add_init_script(REPORT_VIOLATIONS)
+    context.add_init_script(WAIT_FOR_HTMX)
 
     def block(route):
         outside_requests.append(route.request.url)

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from people.management.commands.seed_demo import DEMO_PASSWORD
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -20,10 +20,7 @@ def demo(settings):
 
 
 def _login(page, username):
-    page.goto("/accounts/login/")
-    page.get_by_label("사용자 이름").fill(username)
-    page.get_by_label("비밀번호").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="로그인").click()
+    sign_in(page, username)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 

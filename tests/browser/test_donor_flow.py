@@ -35,6 +35,7 @@ from marketplace.services import (
 )
 from people.models import RegionMembership, Role
 from people.services import finance_group
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -112,10 +113,7 @@ def cast(daejeon, django_user_model):
 
 
 def log_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("사용자 이름").fill(username)
-    page.get_by_label("비밀번호").fill(PASSWORD)
-    page.get_by_role("button", name="로그인").click()
+    sign_in(page, username)
     expect(page.get_by_role("heading", level=1)).to_have_text("내 대시보드")
 
 

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from marketplace.models import Listing
 from marketplace.services import categories_load_csv
 from people.models import RegionMembership, Role
+from tests.browser.conftest import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -30,10 +31,7 @@ def debug(request, settings):
 
 
 def log_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("사용자 이름").fill(username)
-    page.get_by_label("비밀번호").fill(PASSWORD)
-    page.get_by_role("button", name="로그인").click()
+    sign_in(page, username)
     expect(page.get_by_role("heading", level=1)).to_have_text("내 대시보드")
 
 

@@ -1,7 +1,8 @@
 import pytest
 
 from ledger.models import Account, Purpose
-from ledger.services import account_for, ledger_post, system_account
+from ledger.services import account_for
+from tests import factories
 
 
 @pytest.fixture
@@ -14,12 +15,4 @@ def wallets(daejeon) -> dict[str, Account]:
 @pytest.fixture
 def fund():
     """fund(account, points): issue points to an account (a plain grant posting)."""
-
-    def give(account: Account, points: int):
-        return ledger_post(
-            entries=[(system_account(Purpose.ISSUED), -points), (account, points)],
-            kind="grant",
-            memo="test funding",
-        )
-
-    return give
+    return factories.fund

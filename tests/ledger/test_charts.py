@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import re
 import xml.etree.ElementTree as ET
@@ -34,17 +33,6 @@ def parse(svg: str) -> ET.Element:
 
 def seoul(*args: int) -> datetime.datetime:
     return datetime.datetime(*args, tzinfo=SEOUL)
-
-
-@pytest.fixture
-def at(monkeypatch):
-    @contextlib.contextmanager
-    def frozen(moment: datetime.datetime):
-        with monkeypatch.context() as patch:
-            patch.setattr(timezone, "now", lambda: moment)
-            yield
-
-    return frozen
 
 
 def test_end_of_day_takes_the_last_posting_before_korean_midnight():

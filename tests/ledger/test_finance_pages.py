@@ -3,7 +3,6 @@ trial balance, verification, four-eyes grants and corrections, the chart."""
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime
 import io
@@ -41,19 +40,6 @@ def fin1(finance_user):
 @pytest.fixture
 def fin2(finance_user):
     return finance_user("fin2")
-
-
-@pytest.fixture
-def at(monkeypatch):
-    """with at(moment): postings made inside are stamped `moment`."""
-
-    @contextlib.contextmanager
-    def frozen(moment: datetime.datetime):
-        with monkeypatch.context() as patch:
-            patch.setattr(timezone, "now", lambda: moment)
-            yield
-
-    return frozen
 
 
 def seoul(*args: int) -> datetime.datetime:

@@ -1,19 +1,9 @@
-import datetime
 from decimal import Decimal
 
 import pytest
-from djmoney.money import Money
 
-from ledger.models import Purpose
-from ledger.services import account_for, ledger_post, system_account
-from marketplace.models import Category
-from marketplace.services import (
-    categories_load_csv,
-    household_create,
-    listing_create,
-    listing_publish,
-)
 from people.models import Role
+from tests import factories
 
 
 @pytest.fixture(autouse=True)
@@ -26,8 +16,8 @@ def _wallet_pays_everything(settings):
 
 @pytest.fixture
 def categories(db):
-    categories_load_csv()
-    return {c.code: c for c in Category.objects.all()}
+    """The bundled categories (loaded once per session) by code."""
+    return factories.categories_by_code()
 
 
 @pytest.fixture
@@ -48,17 +38,8 @@ def people(daejeon, make_member):
 
 @pytest.fixture
 def grant():
-    def give(region, points):
-        return ledger_post(
-            entries=[
-                (system_account(Purpose.ISSUED), -points),
-                (account_for(region, Purpose.WALLET), points),
-            ],
-            kind="grant",
-            memo="test",
-        )
-
-    return give
+    """grant(region, points): issue points to the region's wallet."""
+    return factories.grant
 
 
 @pytest.fixture
@@ -72,27 +53,27 @@ def make_listing(daejeon, categories, people):
         kind="goods",
         **extra,
     ):
-        listing = listing_create(
+        return factories.listing(
             by=people["coord_seo"]
             if region_name in ("서구", "관저2동")
             else people["coord_daedeok"],
             region=daejeon[region_name],
             kind=kind,
             category=categories[category],
-            title="밑반찬 세트",
             quantity=quantity,
-            unit="상자",
-            value_per_unit=Money(krw, "KRW") if krw is not None else None,
-            **{"available_from": datetime.date(2026, 1, 1), **extra},
+            krw=krw,
+            publish=publish,
+            **extra,
         )
-        if publish:
-            listing = listing_publish(listing=listing, by=listing.posted_by)
-        return listing
 
     return make
 
 
 @pytest.fixture
 def household(daejeon, people):
-    dong = daejeon["대덕구"].children.order_by("code").first()
-    return household_create(by=people["cm_daedeok"], dong=dong, size=3, notes="독거 어르신 동거")
+    return factories.household(
+        by=people["cm_daedeok"],
+        dong=factories.first_dong(daejeon["대덕구"]),
+        size=3,
+        notes="독거 어르신 동거",
+    )

@@ -17,6 +17,7 @@ from marketplace.services import (
 )
 
 
+@pytest.mark.usefixtures("empty_reference_tables")
 def test_categories_load_two_levels_and_twice_is_once(db):
     assert categories_load_csv() == (41, 0, 0)
     assert categories_load_csv() == (0, 0, 41)

@@ -13,6 +13,9 @@ from marketplace.services import categories_load_csv
 HEADER = "code,parent_code,name_ko,name_en,usual_kind\n"
 GOOD = "food,,식품,Food,goods\nfood.rice,food,쌀,Rice,goods\n"
 
+# The loader's own tests start from an empty category table.
+pytestmark = pytest.mark.usefixtures("empty_reference_tables")
+
 
 def _snapshot():
     return list(

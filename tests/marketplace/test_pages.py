@@ -4,7 +4,6 @@ the wallet statement, the review of repeated services and the dashboards."""
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import re
 from zoneinfo import ZoneInfo
@@ -72,19 +71,6 @@ def claim(people, make_listing, household, grant, daejeon):
     grant(daejeon["대덕구"], 1000)
     listing = make_listing(quantity=10, krw=20_000)
     return claim_request(by=people["cm_daedeok"], listing=listing, household=household, quantity=4)
-
-
-@pytest.fixture
-def at(monkeypatch):
-    """with at(moment): whatever is posted inside is stamped `moment`."""
-
-    @contextlib.contextmanager
-    def frozen(moment: datetime.datetime):
-        with monkeypatch.context() as patch:
-            patch.setattr(timezone, "now", lambda: moment)
-            yield
-
-    return frozen
 
 
 # --- the public catalogue ---------------------------------------------------------------

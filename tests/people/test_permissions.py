@@ -9,9 +9,17 @@ from people.models import RegionMembership, Role
 from people.permissions import is_finance, may_act, regions_for
 from people.services import finance_group, membership_end, membership_grant, membership_reassign
 
-TODAY = timezone.localdate()
+NOW = timezone.now()
+TODAY = timezone.localdate(NOW)
 YESTERDAY = TODAY - datetime.timedelta(days=1)
 TOMORROW = TODAY + datetime.timedelta(days=1)
+
+
+@pytest.fixture(autouse=True)
+def _clock_at_import(at):
+    # TODAY was taken when the module was imported; the clock stays there, so a
+    # run across midnight does not move "today" under these dates.
+    at.set(NOW)
 
 
 def test_case_manager_of_a_district_may_act_for_its_dongs(daejeon, make_member):

@@ -10,6 +10,9 @@ from regions.services import regions_load_csv
 
 HEADER = "code,parent_code,level,name_ko,name_en\n"
 
+# The loader's own tests start from an empty region table.
+pytestmark = pytest.mark.usefixtures("empty_reference_tables")
+
 
 def _snapshot():
     return list(
