@@ -27,6 +27,7 @@ from audit.report import parse_month
 from audit.selectors import access_records, unusual_access
 from audit.services import access_record_export
 from config.exports import csv_response
+from config.routers import replica_reads
 from people.permissions import is_finance
 
 RECORDS_PER_PAGE = 50
@@ -111,6 +112,7 @@ def _export(request: HttpRequest, records: Any, filters: dict[str, Any]) -> Http
 
 @require_GET
 @auditors_only
+@replica_reads
 def access_report_view(request: HttpRequest) -> HttpResponse:
     given = request.GET.get("month", "")
     month = parse_month(given) if given else None

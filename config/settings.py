@@ -207,6 +207,27 @@ if env_bool("DATABASE_POOL", not DEBUG and not _db["CONN_MAX_AGE"]):
         _db["CONN_HEALTH_CHECKS"] = True
 # --- end of production serving -------------------------------------------------
 
+# --- Read replica ---------------------------------------------------------------
+# DATABASE_REPLICA_URL (optional) names a read-only copy of the primary (PostgreSQL
+# streaming replication). config.routers.ReplicaRouter sends it only the reads of
+# views marked with config.routers.replica_reads (the public catalogue, reports,
+# exports), and only while the request has written nothing; every write goes to
+# "default". Test runs use the primary for it (MIRROR): no second test database.
+_replica_url = env_str("DATABASE_REPLICA_URL")
+if _replica_url:
+    try:
+        DATABASES["replica"] = dj_database_url.parse(_replica_url, conn_max_age=_db["CONN_MAX_AGE"])
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URL is not a database URL: {exc}") from None
+    if DATABASES["replica"]["ENGINE"] != _db["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must use the same engine as DATABASE_URL")
+    if "pool" in _db.get("OPTIONS", {}):
+        DATABASES["replica"].setdefault("OPTIONS", {})["pool"] = dict(_db["OPTIONS"]["pool"])
+        DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
+# --- end of read replica --------------------------------------------------------
+
 # E-mail: printed to the console unless an SMTP server is configured.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

@@ -30,6 +30,7 @@ from django_fsm import can_proceed
 from config.exceptions import DomainError, NotAllowed
 from config.exports import csv_response
 from config.htmx import form_status, wants_fragment
+from config.routers import replica_reads
 from ledger.charts import line_chart_svg, region_wallet_chart
 from ledger.exceptions import (
     AlreadyReversed,
@@ -164,6 +165,7 @@ def _decorate(entries: Iterable[Entry]) -> list[Entry]:
 @require_GET
 @finance_required
 @vary_on_headers("HX-Request")
+@replica_reads
 def account_statement_view(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(Account.objects.select_related("region"), pk=pk)
     form = DateRangeForm(request.GET or None)
@@ -259,6 +261,7 @@ def transaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @finance_required
+@replica_reads
 def trial_balance_view(request: HttpRequest) -> HttpResponse:
     tb = trial_balance()
     with_donor_names(account for group in tb.groups for account in group.accounts)

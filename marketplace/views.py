@@ -41,6 +41,7 @@ from audit.services import access_record
 from config.exceptions import DomainError, NotAllowed
 from config.htmx import form_status, go_to, wants_fragment
 from config.pagination import CappedPaginator
+from config.routers import replica_reads
 from donors.exceptions import NotMatched
 from donors.services import split_cost
 from ledger.exceptions import IdempotencyConflict, InsufficientPoints
@@ -259,6 +260,7 @@ def listing_actions(listings: Iterable[Listing], user: Any) -> None:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@replica_reads
 def catalogue_view(request: HttpRequest) -> HttpResponse:
     form = CatalogueFilterForm(request.GET or None)
     filters = form.filters()
