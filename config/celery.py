@@ -15,7 +15,6 @@ from typing import Any
 
 from celery import Celery
 from celery.signals import beat_init, worker_init
-from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
@@ -40,4 +39,5 @@ def _require_broker(**kwargs: Any) -> None:
     from django.conf import settings
 
     if not settings.CELERY_BROKER_URL:
-        raise ImproperlyConfigured("CELERY_BROKER_URL must be set to run a worker or beat.")
+        # SystemExit, because Celery logs and ignores an exception of a signal handler.
+        raise SystemExit("CELERY_BROKER_URL must be set to run a worker or beat.")

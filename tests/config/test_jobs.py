@@ -5,8 +5,12 @@ tests/marketplace/test_jobs_worker.py."""
 from __future__ import annotations
 
 import logging
+import os
 import smtplib
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -15,6 +19,8 @@ from django.db import transaction
 from config import tasks
 from config.celery import app
 from config.jobs import run_job
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -109,3 +115,20 @@ def test_beat_queues_expire_due_every_five_minutes():
 
 def test_the_expire_due_task_runs_the_command(db):
     assert tasks.expire_due() == "Expired 0 claims, 0 listings and 0 pledges."
+
+
+@pytest.mark.parametrize("program", ["worker", "beat"])
+def test_a_worker_or_beat_without_a_broker_refuses_to_start(program, tmp_path):
+    # Celery's own default would be amqp://localhost, where no web process queues.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CELERY_")}
+    options = ["--schedule", str(tmp_path / "schedule")] if program == "beat" else ["--pool=solo"]
+    result = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "config", program, *options],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "CELERY_BROKER_URL must be set to run a worker or beat." in result.stderr
