@@ -24,6 +24,7 @@ from audit.report import parse_month
 from audit.selectors import access_records, unusual_access
 from audit.services import access_record_export
 from config.exports import csv_response
+from config.routers import replica_reads
 from config.web import requires
 
 RECORDS_PER_PAGE = 50
@@ -93,6 +94,7 @@ def _export(request: HttpRequest, records: Any, filters: dict[str, Any]) -> Http
 
 @require_GET
 @requires(finance=True, superuser=True)
+@replica_reads
 def access_report_view(request: HttpRequest) -> HttpResponse:
     given = request.GET.get("month", "")
     month = parse_month(given) if given else None

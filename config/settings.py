@@ -214,6 +214,67 @@ if env_bool("DATABASE_POOL", not DEBUG and not _db["CONN_MAX_AGE"]):
         _db["CONN_HEALTH_CHECKS"] = True
 # --- end of production serving -------------------------------------------------
 
+# --- Read replica ---------------------------------------------------------------
+# DATABASE_REPLICA_URL (optional) names a read-only copy of the primary (PostgreSQL
+# streaming replication). config.routers.ReplicaRouter sends it only the reads of
+# views marked with config.routers.replica_reads (the public catalogue, reports,
+# exports), and only while the request has written nothing; every write goes to
+# "default". Test runs use the primary for it (MIRROR): no second test database.
+_replica_url = env_str("DATABASE_REPLICA_URL")
+if _replica_url:
+    try:
+        DATABASES["replica"] = dj_database_url.parse(_replica_url, conn_max_age=_db["CONN_MAX_AGE"])
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_REPLICA_URL is not a database URL: {exc}") from None
+    if DATABASES["replica"]["ENGINE"] != _db["ENGINE"]:
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must use the same engine as DATABASE_URL")
+    if "pool" in _db.get("OPTIONS", {}):
+        DATABASES["replica"].setdefault("OPTIONS", {})["pool"] = dict(_db["OPTIONS"]["pool"])
+        DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
+# --- end of read replica --------------------------------------------------------
+
+# --- Background jobs (Celery; config/celery.py, config/jobs.py, config/tasks.py) --
+# Without CELERY_BROKER_URL every job runs in the web process right after its
+# transaction commits (as e-mail always did). With it (redis://host:6379/0) jobs
+# are queued after the commit and run by `celery -A config worker`; `celery -A
+# config beat` queues expire_due every 5 minutes. CELERY_BROKER_KEY_PREFIX puts
+# every key of this installation under a prefix, so several cities (or test
+# runs) can share one Redis.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or ""
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+if env_str("CELERY_BROKER_KEY_PREFIX"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env_str("CELERY_BROKER_KEY_PREFIX")
+# A queued task is redelivered if its worker dies before finishing it (acks_late
+# tasks) after this many seconds; longer than any retry countdown below.
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = 3600
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+# No result backend, so nothing for beat's nightly result clean-up to do.
+CELERY_RESULT_EXPIRES = None
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Seconds before the first retry of an e-mail the mail server refused; doubled
+# each time (with jitter), at most MAIL_RETRY_MAX_SECONDS, MAIL_RETRIES times.
+MAIL_RETRY_BACKOFF_SECONDS = env_int("MAIL_RETRY_BACKOFF_SECONDS", 30, minimum=1)
+MAIL_RETRY_MAX_SECONDS = env_int("MAIL_RETRY_MAX_SECONDS", 600, minimum=1)
+MAIL_RETRIES = env_int("MAIL_RETRIES", 6, minimum=0)
+CELERY_BEAT_SCHEDULE = {
+    "expire-due": {
+        "task": "config.tasks.expire_due",
+        "schedule": 300.0,
+        # A run still queued when the next is due is dropped, not piled up.
+        "options": {"expires": 290},
+    },
+}
+# The file-based e-mail backend's folder (EMAIL_BACKEND=...filebased.EmailBackend).
+if env_str("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH")
+# --- end of background jobs -----------------------------------------------------
+
 # E-mail: printed to the console unless an SMTP server is configured.
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

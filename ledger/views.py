@@ -28,6 +28,7 @@ from django_fsm import can_proceed
 from config.exceptions import DomainError, NotAllowed
 from config.exports import csv_response
 from config.htmx import wants_fragment
+from config.routers import replica_reads
 from config.web import attach_error, error_message, form_status, render_page, requires
 from ledger.charts import line_chart_svg, region_wallet_chart
 from ledger.exceptions import (
@@ -152,6 +153,7 @@ def _decorate(entries: Iterable[Entry]) -> list[Entry]:
 @require_GET
 @requires(finance=True)
 @vary_on_headers("HX-Request")
+@replica_reads
 def account_statement_view(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(Account.objects.select_related("region"), pk=pk)
     form = DateRangeForm(request.GET or None)
@@ -251,6 +253,7 @@ def transaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @requires(finance=True)
+@replica_reads
 def trial_balance_view(request: HttpRequest) -> HttpResponse:
     tb = trial_balance()
     with_donor_names(account for group in tb.groups for account in group.accounts)

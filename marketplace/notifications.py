@@ -1,4 +1,5 @@
-"""E-mail about claims, always sent after the database transaction commits.
+"""E-mail about claims, always sent after the database transaction commits
+(config.jobs.run_job: by a Celery worker when a broker is configured).
 
 Messages to coordinators name the district of the household, never its code.
 """
@@ -7,11 +8,11 @@ from __future__ import annotations
 
 import logging
 
-from django.core.mail import send_mail
-from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from config import tasks
+from config.jobs import run_job
 from config.korean import particles
 from people.models import RegionMembership, Role
 
@@ -34,14 +35,8 @@ def _send(subject: str, body: str, recipients: list[str]) -> None:
     if not recipients:
         return
     subject, body = particles(subject), particles(body)
-
-    def deliver() -> None:
-        try:
-            send_mail(subject, body, None, recipients)
-        except Exception:  # a mail server outage must not undo a committed claim
-            logger.exception("Could not send mail %r to %s", subject, recipients)
-
-    transaction.on_commit(deliver)
+    # After the commit; a mail server outage never undoes a committed claim.
+    run_job(tasks.send_mail, subject, body, recipients)
 
 
 def claim_requested(claim) -> None:

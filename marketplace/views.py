@@ -41,6 +41,7 @@ from audit.services import access_record
 from config.exceptions import DomainError, NotAllowed
 from config.htmx import go_to, wants_fragment
 from config.pagination import CappedPaginator
+from config.routers import replica_reads
 from config.web import (
     attach_error,
     form_status,
@@ -229,6 +230,7 @@ def listing_actions(listings: Iterable[Listing], user: Any) -> None:
 
 @require_GET
 @vary_on_headers("HX-Request")
+@replica_reads
 def catalogue_view(request: HttpRequest) -> HttpResponse:
     form = CatalogueFilterForm(request.GET or None)
     filters = form.filters()

@@ -80,8 +80,10 @@ class Command(BaseCommand):
 
         # The demo claims notify the demo users by e-mail as real ones would;
         # printed by the console backend, they would bury the logins below.
-        # They are kept in memory and counted instead.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        # They are kept in memory and counted instead (sent here, never queued).
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", CELERY_BROKER_URL=""
+        ):
             mail.outbox = []
             for line in seed_marketplace_demo():
                 self.stdout.write(line)
