@@ -67,6 +67,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz is answered first: one database round trip and nothing else
+    # (no session, user, language or HTTPS redirect; config/middleware.py).
+    "config.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files answer here, before any guard that could touch the database
     # (see the block "Production serving" below).
@@ -92,6 +95,34 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+
+# Cache: Redis when REDIS_URL (or CACHE_URL) names a server, this process's
+# memory otherwise. The anonymous catalogue page lives there
+# (marketplace/catalogue_cache.py), as do DRF's throttle counts. A change to a
+# listing replaces the catalogue's version at once in a shared cache; the
+# local-memory cache is one per process, so there the pages last only a few
+# seconds (another worker's change reaches this one's page after at most that).
+_CACHE_URL = env_str("CACHE_URL") or env_str("REDIS_URL")
+if _CACHE_URL:
+    if not _CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            "CACHE_URL / REDIS_URL must be a Redis URL (redis://host:6379/0, rediss://, unix://)."
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _CACHE_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "nanum") or "nanum",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 1000},
+        }
+    }
+CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 300 if _CACHE_URL else 5, minimum=0)
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

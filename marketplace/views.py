@@ -48,6 +48,7 @@ from ledger.labels import kind_label
 from ledger.models import Account, Purpose
 from ledger.selectors import account_statement
 from marketplace import stats
+from marketplace.catalogue_cache import cached_page
 from marketplace.exceptions import (
     DuplicateService,
     IllegalTransition,
@@ -260,6 +261,13 @@ def listing_actions(listings: Iterable[Listing], user: Any) -> None:
 @require_GET
 @vary_on_headers("HX-Request")
 def catalogue_view(request: HttpRequest) -> HttpResponse:
+    """The public catalogue; anonymous visitors get it from the cache
+    (marketplace/catalogue_cache.py)."""
+    fragment = wants_fragment(request)
+    return cached_page(request, fragment, lambda extra: _catalogue(request, fragment, extra))
+
+
+def _catalogue(request: HttpRequest, fragment: bool, extra: dict[str, Any]) -> HttpResponse:
     form = CatalogueFilterForm(request.GET or None)
     filters = form.filters()
     listings = catalogue(**filters)
@@ -268,8 +276,8 @@ def catalogue_view(request: HttpRequest) -> HttpResponse:
     for listing in page.object_list:
         listing.points = points_per_unit(listing)
         listing.district = viewer.district_of(listing.region)
-    context = {"form": form, "page": page, "district": filters["district"]}
-    if wants_fragment(request):
+    context = {"form": form, "page": page, "district": filters["district"], **extra}
+    if fragment:
         # The dong list follows the district: it is sent again only when the
         # district changed, so the select the user is using is not replaced.
         district = form.data.get("district", "")
