@@ -98,10 +98,9 @@ ROOT_URLCONF = "config.urls"
 
 # Cache: Redis when REDIS_URL (or CACHE_URL) names a server, this process's
 # memory otherwise. The anonymous catalogue page lives there
-# (marketplace/catalogue_cache.py), as do DRF's throttle counts. A change to a
-# listing replaces the catalogue's version at once in a shared cache; the
-# local-memory cache is one per process, so there the pages last only a few
-# seconds (another worker's change reaches this one's page after at most that).
+# (marketplace/catalogue_cache.py; its version is a database row, so a listing
+# change shows at once in every process either way), as do DRF's throttle
+# counts, which only Redis shares between the workers.
 _CACHE_URL = env_str("CACHE_URL") or env_str("REDIS_URL")
 if _CACHE_URL:
     if not _CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
@@ -122,7 +121,7 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 1000},
         }
     }
-CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 300 if _CACHE_URL else 5, minimum=0)
+CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 300, minimum=0)
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

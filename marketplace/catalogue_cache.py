@@ -1,15 +1,16 @@
 """The anonymous catalogue page, cached.
 
-The page at / costs tens of milliseconds to build (the filter form's ~100
-options, the cards, four queries) and is the same for every visitor who is not
-signed in. It is kept in the default cache (Redis when REDIS_URL or CACHE_URL is
-set, this process's memory otherwise) under a key made of
+The page at / costs tens of milliseconds to build (the filter form's ~120
+options, the cards, eight queries) and is the same for every visitor who is
+not signed in. It is kept in the default cache (Redis when REDIS_URL or
+CACHE_URL is set, this process's memory otherwise) under a key made of
 
-- the catalogue version: a random token replaced, when the transaction commits,
-  after any listing is saved, deleted or updated in bulk (signals and
-  `ListingQuerySet` below, so every writer is covered, the claim services'
-  quantity updates included): a published, withdrawn or edited listing shows at
-  once, with no page to invalidate one by one;
+- the catalogue version (`CatalogueVersion`, one row, read with one short
+  query per request), raised when the transaction commits after any listing
+  is saved, deleted or updated in bulk (signals in apps.py and
+  `ListingQuerySet`, so every writer is covered, the claim services' quantity
+  updates included): a published, withdrawn or edited listing shows at once,
+  in every process, with no page to invalidate one by one;
 - the normalised query string (the known filters, sorted; a request with any
   other parameter is not cached), whether htmx asked for the results fragment,
   the language, and today's date (the "available now" filter and the month's
@@ -20,18 +21,17 @@ nothing personal is stored: the page is rendered with a placeholder where the
 CSRF token goes, and each response gets the visitor's own token (and so their
 own CSRF cookie) when it is sent. Vary names Cookie, Accept-Language and
 HX-Request, and Cache-Control says private, so no shared cache downstream
-keeps one visitor's token for another.
+keeps one visitor's token for another. While the database does not answer,
+the version's query fails and the visitor gets the 503 page, as everywhere.
 
-Entries live CATALOGUE_CACHE_SECONDS at most. The local-memory cache belongs to
-one process: without Redis, a change made in another process (another gunicorn
-worker, a management command) reaches this process's page after at most that
-time, so the default there is a few seconds (see config/settings.py).
+Entries live CATALOGUE_CACHE_SECONDS at most. The page's "points exchanged
+this month" moves with fulfilled claims, which write their listing too; a
+ledger correction alone shows after at most that time.
 """
 
 from __future__ import annotations
 
 import hashlib
-import secrets
 from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode
 
@@ -39,12 +39,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-VERSION_KEY = "catalogue:version"
 #: Stands where the CSRF token goes in a cached page; replaced on every response.
 CSRF_PLACEHOLDER = "catalogue-csrf-token-placeholder-4f1c9a7e"
 #: The catalogue's query parameters (CatalogueFilterForm, the page, htmx's dong
@@ -54,23 +54,28 @@ KNOWN_PARAMETERS = frozenset(
 )
 
 
-def catalogue_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, secrets.token_hex(8), timeout=None)
-        version = cache.get(VERSION_KEY) or "none"
-    return version
+def catalogue_version() -> int:
+    """The current version: one short query, so that a change committed by any
+    process shows at once, and a database that does not answer is a 503 here
+    as everywhere (config.middleware), not a page from the cache."""
+    from marketplace.models import CatalogueVersion
+
+    version = CatalogueVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+    return version or 0
 
 
-def _replace_version() -> None:
-    cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None)
+def _raise_version() -> None:
+    from marketplace.models import CatalogueVersion
+
+    if not CatalogueVersion.objects.filter(pk=1).update(version=F("version") + 1):
+        CatalogueVersion.objects.get_or_create(pk=1, defaults={"version": 1})
 
 
 def bump_catalogue_version() -> None:
     """Every cached catalogue page goes out of date when the current transaction
-    commits (at once outside a transaction). A token, not a counter: a version
-    lost from the cache can never come back and revive old pages."""
-    transaction.on_commit(_replace_version, robust=True)
+    commits (at once outside a transaction). After the commit, in a statement of
+    its own, so that no writer holds the version's row lock while it works."""
+    transaction.on_commit(_raise_version, robust=True)
 
 
 def listing_changed(sender, **kwargs) -> None:

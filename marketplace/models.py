@@ -98,6 +98,21 @@ def _has_no_active_claim(listing: Listing) -> bool:
 PUBLIC_LISTING_STATES = (ListingState.PUBLISHED, ListingState.RESERVED, ListingState.COMPLETED)
 
 
+class CatalogueVersion(models.Model):
+    """One row: the version of the public catalogue, raised after every commit
+    that changed a listing. The anonymous catalogue page is cached under it
+    (marketplace/catalogue_cache.py); kept in the database so that every
+    process, and every management command, sees a change at once."""
+
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("catalogue version")
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+
 class ListingQuerySet(models.QuerySet):
     """Writes in bulk bypass the save signals: these put the catalogue's cached
     pages out of date themselves (marketplace/catalogue_cache.py; `save` and

@@ -4,7 +4,7 @@ two-character words on PostgreSQL.
 `icontains` is UPPER(column::text) LIKE UPPER('%word%'). The trigram indexes of
 migration 0002 serve words of three or more characters; a two-syllable Korean
 word ("지원", "나눔") has no trigram, so PostgreSQL had to read the listings one
-by one. Migration 0004 adds the SQL function `nanum_bigrams(text)` (the distinct
+by one. Migration 0004 adds the function `nanum_bigrams(text)` (the
 two-character substrings of a text, as text[]) and GIN indexes on
 `nanum_bigrams(UPPER(title::text))` and `nanum_bigrams(UPPER(description))`.
 A column that contains the word contains every bigram of it, so

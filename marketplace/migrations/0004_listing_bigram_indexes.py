@@ -1,9 +1,12 @@
 """Bigram indexes for two-character search words (PostgreSQL only).
 
-`nanum_bigrams(text)` returns the distinct two-character substrings of a text
-as text[] (an empty array for a text shorter than two characters); IMMUTABLE,
-so it may stand in an index and a call on a constant is folded when a query is
-planned. GIN indexes on `nanum_bigrams(UPPER(...))` of the title and the
+`nanum_bigrams(text)` returns the two-character substrings of a text as
+text[] (repeats kept: GIN stores each key of a row once; an empty array for a
+text shorter than two characters); IMMUTABLE, so it may stand in an index and a
+call on a constant is folded when a query is planned. PL/pgSQL rather than an
+SQL function: a query whose plan filters rows with it (reading the catalogue in
+index order) calls it per row, and PL/pgSQL keeps its plan for the connection
+where an SQL function with an aggregate is planned again in every query. GIN indexes on `nanum_bigrams(UPPER(...))` of the title and the
 description, a pair over published listings for the catalogue and a pair over
 all listings for the API, as the trigram indexes of 0002 are laid out.
 `marketplace/search.py` writes the queries that read them. SQLite has no GIN:
@@ -14,10 +17,16 @@ from django.db import migrations
 
 BIGRAMS_FUNCTION = """
 CREATE OR REPLACE FUNCTION nanum_bigrams(value text) RETURNS text[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
-    SELECT coalesce(array_agg(DISTINCT substr(value, i, 2)), '{}')
-    FROM generate_series(1, char_length(value) - 1) AS i
+DECLARE
+    pairs text[] := '{}';
+BEGIN
+    FOR i IN 1 .. char_length(value) - 1 LOOP
+        pairs := pairs || substr(value, i, 2);
+    END LOOP;
+    RETURN pairs;
+END
 $$
 """
 PUBLISHED = "WHERE state = 'published'"

@@ -148,5 +148,5 @@ def test_the_bigrams_function(db):
         )
         two, repeated, one, empty = cursor.fetchone()
     assert two == ["지원"]
-    assert sorted(repeated) == sorted({"생활", "활지", "지원", "원지"})
+    assert set(repeated) == {"생활", "활지", "지원", "원지"}
     assert one == [] and empty == []
