@@ -182,11 +182,11 @@ class DatabaseUnavailableMiddleware:
 
 
 class HealthCheckMiddleware:
-    """Answers /healthz before every other middleware: one database round trip
-    (`config.views.healthz`) and nothing else, so that a load balancer's probe
-    costs no session, user, language, CSRF or header work and is not
-    redirected to HTTPS (probes come over plain HTTP from inside). Placed
-    first in MIDDLEWARE; the URL stays in config/urls.py for reverse()."""
+    """Answers /healthz right after SecurityMiddleware and WhiteNoise: one
+    database round trip (`config.views.healthz`) and nothing else, so that a
+    load balancer's probe costs no session, user, language, CSRF or header
+    work. SECURE_REDIRECT_EXEMPT keeps it off the HTTPS redirect (probes come
+    over plain HTTP from inside). The URL stays in config/urls.py for reverse()."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

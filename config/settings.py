@@ -67,13 +67,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # /healthz is answered first: one database round trip and nothing else
-    # (no session, user, language or HTTPS redirect; config/middleware.py).
-    "config.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files answer here, before any guard that could touch the database
     # (see the block "Production serving" below).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # /healthz is answered here: one database round trip and nothing else (no
+    # session, user, language or CSRF work; config/middleware.py).
+    "config.middleware.HealthCheckMiddleware",
     "config.middleware.RejectMalformedRequestMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -253,6 +253,8 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# A load balancer probes /healthz over plain HTTP from inside: not redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Personal-data access records: the client address is REMOTE_ADDR unless this many

@@ -25,7 +25,7 @@ def test_healthz_is_never_cached(client, db):
 
 def test_healthz_is_answered_before_the_other_middleware(client, db, settings):
     """No HTTPS redirect, no session, language or CSRF work: the probe costs one
-    database round trip (config.middleware.HealthCheckMiddleware, first in MIDDLEWARE)."""
+    database round trip (config.middleware.HealthCheckMiddleware, before them)."""
     settings.SECURE_SSL_REDIRECT = True
     response = client.get("/healthz", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
@@ -34,7 +34,10 @@ def test_healthz_is_answered_before_the_other_middleware(client, db, settings):
     assert "Cookie" not in vary
     assert "Content-Language" not in response
     assert not response.cookies
-    assert settings.MIDDLEWARE[0] == "config.middleware.HealthCheckMiddleware"
+    order = settings.MIDDLEWARE
+    health = order.index("config.middleware.HealthCheckMiddleware")
+    assert health < order.index("django.contrib.sessions.middleware.SessionMiddleware")
+    assert health < order.index("django.middleware.locale.LocaleMiddleware")
 
 
 def test_healthz_refuses_other_methods_with_405(client, db):
