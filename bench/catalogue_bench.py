@@ -3,7 +3,7 @@
 Run from the repository root: `DEBUG=1 python bench/catalogue_bench.py`
 (`make bench` does). The server comes from DATABASE_URL (default
 postgres://postgres@127.0.0.1:5432/nanum); the script creates its own database
-`nanum_bench_catalogue` on it, migrates it, loads the bundled regions and
+`nanum_bench_catalogue` on it (or BENCH_DATABASE), migrates it, loads the bundled regions and
 categories, and drops it at the end, also when it fails.
 
 Two sizes: 2,000 listings (500 published) and 200,000 (50,000 published),
@@ -53,7 +53,8 @@ if str(ROOT) not in sys.path:
 
 from benchdb import create_database, database_urls, drop_database  # noqa: E402
 
-BENCH_DB = "nanum_bench_catalogue"
+#: BENCH_DATABASE names another database, so that two runs on one server do not collide.
+BENCH_DB = os.environ.get("BENCH_DATABASE") or "nanum_bench_catalogue"
 SEED = 2026
 
 SMALL, BIG = "small", "big"

@@ -179,3 +179,21 @@ class DatabaseUnavailableMiddleware:
                 request, 400, "invalid", _("A value in the request is out of range."), "400.html"
             )
         return None
+
+
+class HealthCheckMiddleware:
+    """Answers /healthz right after SecurityMiddleware and WhiteNoise: one
+    database round trip (`config.views.healthz`) and nothing else, so that a
+    load balancer's probe costs no session, user, language, CSRF or header
+    work. SECURE_REDIRECT_EXEMPT keeps it off the HTTPS redirect (probes come
+    over plain HTTP from inside). The URL stays in config/urls.py for reverse()."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == "/healthz":
+            from config.views import healthz
+
+            return healthz(request)
+        return self.get_response(request)

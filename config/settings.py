@@ -71,6 +71,9 @@ MIDDLEWARE = [
     # Static files answer here, before any guard that could touch the database
     # (see the block "Production serving" below).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # /healthz is answered here: one database round trip and nothing else (no
+    # session, user, language or CSRF work; config/middleware.py).
+    "config.middleware.HealthCheckMiddleware",
     # An htmx request answered with an error page (from here down) shows its
     # message in the page's error box, not in the request's target (config/web.py).
     "config.web.HtmxErrorMiddleware",
@@ -97,6 +100,33 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+
+# Cache: Redis when REDIS_URL (or CACHE_URL) names a server, this process's
+# memory otherwise. The anonymous catalogue page lives there
+# (marketplace/catalogue_cache.py; its version is a database row, so a listing
+# change shows at once in every process either way), as do DRF's throttle
+# counts, which only Redis shares between the workers.
+_CACHE_URL = env_str("CACHE_URL") or env_str("REDIS_URL")
+if _CACHE_URL:
+    if not _CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            "CACHE_URL / REDIS_URL must be a Redis URL (redis://host:6379/0, rediss://, unix://)."
+        )
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _CACHE_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "nanum") or "nanum",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 1000},
+        }
+    }
+CATALOGUE_CACHE_SECONDS = env_int("CATALOGUE_CACHE_SECONDS", 300, minimum=0)
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
@@ -291,6 +321,8 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# A load balancer probes /healthz over plain HTTP from inside: not redirected.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Personal-data access records: the client address is REMOTE_ADDR unless this many

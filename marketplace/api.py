@@ -26,7 +26,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from djmoney.money import Money
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
-from rest_framework import filters, permissions, serializers, status, viewsets
+from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.fields import empty
 from rest_framework.request import Request
@@ -47,6 +47,7 @@ from marketplace.filters import (
     ClaimFilter,
     HouseholdFilter,
     ListingFilter,
+    ListingSearchFilter,
 )
 from marketplace.models import (
     PUBLIC_LISTING_STATES,
@@ -352,7 +353,7 @@ class ListingViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ListingSerializer
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
     lookup_value_regex = ID_PATTERN
-    filter_backends = [DjangoFilterBackend, filters.SearchFilter]
+    filter_backends = [DjangoFilterBackend, ListingSearchFilter]
     filterset_class = ListingFilter
     search_fields = ["title", "description"]
     # A count that stops at 1,000 keeps a first page as fast at 200,000 listings

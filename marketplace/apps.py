@@ -11,3 +11,12 @@ class MarketplaceConfig(AppConfig):
         from marketplace.services import Kind
 
         register_kind_labels({Kind.CLAIM_AWARD: _("Points for a claim received")})
+
+        from django.db.models.signals import post_delete, post_save
+
+        from marketplace.catalogue_cache import listing_changed
+        from marketplace.models import Listing
+
+        # A listing saved or deleted puts the cached catalogue pages out of date.
+        post_save.connect(listing_changed, sender=Listing, dispatch_uid="catalogue-cache-save")
+        post_delete.connect(listing_changed, sender=Listing, dispatch_uid="catalogue-cache-delete")

@@ -13,6 +13,7 @@ import datetime
 import django_filters
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
+from rest_framework.filters import SearchFilter
 
 from config.fields import IdFilter
 from marketplace.models import (
@@ -25,6 +26,7 @@ from marketplace.models import (
     ListingState,
     ResourceKind,
 )
+from marketplace.search import bigram_prefilter
 from regions.models import Region, code_validator
 
 
@@ -130,3 +132,20 @@ class ClaimFilter(django_filters.FilterSet):
     class Meta:
         model = Claim
         fields = ["state", "listing"]
+
+
+class ListingSearchFilter(SearchFilter):
+    """DRF's `search` over the view's `search_fields` (icontains, every word in
+    some field), plus for each two-character word the bigram pre-filter of
+    `marketplace.search`, so that PostgreSQL reads the bigram indexes."""
+
+    def filter_queryset(self, request, queryset: QuerySet, view) -> QuerySet:
+        queryset = super().filter_queryset(request, queryset, view)
+        fields = tuple(self.get_search_fields(view, request) or ())
+        if not fields:
+            return queryset
+        for term in self.get_search_terms(request):
+            prefilter = bigram_prefilter(term, fields)
+            if prefilter:
+                queryset = queryset.filter(prefilter)
+        return queryset

@@ -32,6 +32,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from djmoney.models.fields import MoneyField
 
+from marketplace.catalogue_cache import bump_catalogue_version
+
 
 class ResourceKind(models.TextChoices):
     GOODS = "goods", _("Goods")
@@ -96,6 +98,45 @@ def _has_no_active_claim(listing: Listing) -> bool:
 PUBLIC_LISTING_STATES = (ListingState.PUBLISHED, ListingState.RESERVED, ListingState.COMPLETED)
 
 
+class CatalogueVersion(models.Model):
+    """One row: the version of the public catalogue, raised after every commit
+    that changed a listing. The anonymous catalogue page is cached under it
+    (marketplace/catalogue_cache.py); kept in the database so that every
+    process, and every management command, sees a change at once."""
+
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("catalogue version")
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+
+class ListingQuerySet(models.QuerySet):
+    """Writes in bulk bypass the save signals: these put the catalogue's cached
+    pages out of date themselves (marketplace/catalogue_cache.py; `save` and
+    `delete` do it through the signals connected in apps.py)."""
+
+    def update(self, **kwargs):
+        rows = super().update(**kwargs)
+        if rows:
+            bump_catalogue_version()
+        return rows
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        rows = super().bulk_update(objs, fields, batch_size=batch_size)
+        if rows:
+            bump_catalogue_version()
+        return rows
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        if created:
+            bump_catalogue_version()
+        return created
+
+
 class Listing(ConcurrentTransitionMixin, models.Model):
     region = models.ForeignKey(
         "regions.Region",
@@ -150,6 +191,8 @@ class Listing(ConcurrentTransitionMixin, models.Model):
     quantity_fulfilled = models.PositiveIntegerField(_("fulfilled"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, db_index=True)
+
+    objects = ListingQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published_at", "-pk"]

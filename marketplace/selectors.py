@@ -19,6 +19,7 @@ from marketplace.models import (
     ListingState,
     ResourceKind,
 )
+from marketplace.search import text_search
 from people.models import Role
 from people.permissions import may_act, regions_for
 from regions.models import Region
@@ -63,7 +64,8 @@ def catalogue(
         "region", "category", "donor"
     )
     if text:
-        listings = listings.filter(Q(title__icontains=text) | Q(description__icontains=text))
+        # icontains, with the bigram index's pre-filter for two-character words.
+        listings = listings.filter(text_search(text))
     if kind:
         listings = listings.filter(kind=kind)
     # Category and region are read first as lists of ids from their small tables:

@@ -56,6 +56,7 @@ from ledger.labels import kind_label
 from ledger.models import Account, Purpose
 from ledger.selectors import account_statement
 from marketplace import stats
+from marketplace.catalogue_cache import cached_page
 from marketplace.exceptions import (
     DuplicateService,
     IllegalTransition,
@@ -232,6 +233,13 @@ def listing_actions(listings: Iterable[Listing], user: Any) -> None:
 @vary_on_headers("HX-Request")
 @replica_reads
 def catalogue_view(request: HttpRequest) -> HttpResponse:
+    """The public catalogue; anonymous visitors get it from the cache
+    (marketplace/catalogue_cache.py)."""
+    fragment = wants_fragment(request)
+    return cached_page(request, fragment, lambda extra: _catalogue(request, fragment, extra))
+
+
+def _catalogue(request: HttpRequest, fragment: bool, extra: dict[str, Any]) -> HttpResponse:
     form = CatalogueFilterForm(request.GET or None)
     filters = form.filters()
     listings = catalogue(**filters)
@@ -240,8 +248,8 @@ def catalogue_view(request: HttpRequest) -> HttpResponse:
     for listing in page.object_list:
         listing.points = points_per_unit(listing)
         listing.district = viewer.district_of(listing.region)
-    context = {"form": form, "page": page, "district": filters["district"]}
-    if wants_fragment(request):
+    context = {"form": form, "page": page, "district": filters["district"], **extra}
+    if fragment:
         # The dong list follows the district: it is sent again only when the
         # district changed, so the select the user is using is not replaced.
         district = form.data.get("district", "")

@@ -141,3 +141,38 @@ def test_a_malformed_token_lifetime_stops_start_up():
     result = _manage("check", DEBUG="1", API_TOKEN_TTL_DAYS="0")
     assert result.returncode != 0
     assert "API_TOKEN_TTL_DAYS must be at least 1" in result.stderr
+
+
+_SHOW_SERVING = (
+    "from django.conf import settings; from django.template import engines; "
+    "print(type(engines['django'].engine.template_loaders[0]).__module__); "
+    "print(settings.CACHES['default']['BACKEND']); print(settings.CATALOGUE_CACHE_SECONDS)"
+)
+
+
+def test_production_caches_templates_and_uses_redis_when_configured():
+    production = {
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "nanum.example.kr",
+    }
+    local = {"REDIS_URL": "", "CACHE_URL": ""}
+    result = _manage("shell", "-v", "0", "-c", _SHOW_SERVING, **local, **production)
+    assert result.returncode == 0, result.stderr
+    loader, backend, seconds = result.stdout.split()
+    assert loader == "django.template.loaders.cached"
+    assert backend == "django.core.cache.backends.locmem.LocMemCache"
+    assert int(seconds) == 300
+
+    redis = {"REDIS_URL": "redis://127.0.0.1:6379/3", "CACHE_URL": ""}
+    result = _manage("shell", "-v", "0", "-c", _SHOW_SERVING, **redis, **production)
+    assert result.returncode == 0, result.stderr
+    _, backend, seconds = result.stdout.split()
+    assert backend == "django.core.cache.backends.redis.RedisCache"
+    assert int(seconds) == 300
+
+
+def test_a_cache_url_that_is_not_redis_stops_start_up():
+    result = _manage("check", DEBUG="1", CACHE_URL="memcached://127.0.0.1:11211")
+    assert result.returncode != 0
+    assert "CACHE_URL / REDIS_URL must be a Redis URL" in result.stderr

@@ -112,3 +112,41 @@ def test_value_without_a_kind_is_read_from_the_value_index(make_listing):
     plan = catalogue(ordering="value")[:20].explain()
     assert "listing_pub_value_idx" in plan
     assert "Sort" not in plan
+
+
+def test_a_two_character_catalogue_search_reads_the_published_bigram_indexes(make_listing):
+    make_listing(description="생활 지원 물품")
+    _only_indexes("listing_title_bigram_pub_idx", "listing_description_bigram_pub_idx")
+    plan = catalogue(text="지원").order_by()[:1001].explain()
+    assert "Seq Scan on marketplace_listing" not in plan
+    assert "listing_title_bigram_pub_idx" in plan
+    assert "listing_description_bigram_pub_idx" in plan
+
+
+def test_a_two_character_api_search_reads_the_bigram_indexes(make_listing):
+    from rest_framework.test import APIClient
+
+    make_listing(description="생활 지원 물품")
+    _only_indexes("listing_title_bigram_idx", "listing_description_bigram_idx")
+    with CaptureQueriesContext(connection) as queries:
+        response = APIClient().get("/api/v1/listings/", {"search": "지원"})
+    assert response.json()["count"] == 1
+    [statement] = [q["sql"] for q in queries.captured_queries if "COUNT" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN {statement}")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "Seq Scan on marketplace_listing" not in plan
+    assert "listing_title_bigram_idx" in plan
+    assert "listing_description_bigram_idx" in plan
+
+
+def test_the_bigrams_function(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nanum_bigrams('지원'), nanum_bigrams('생활지원지원'), "
+            "nanum_bigrams('지'), nanum_bigrams('')"
+        )
+        two, repeated, one, empty = cursor.fetchone()
+    assert two == ["지원"]
+    assert set(repeated) == {"생활", "활지", "지원", "원지"}
+    assert one == [] and empty == []
