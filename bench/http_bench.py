@@ -17,16 +17,27 @@ listing in 서구 with 1,000,000 units, made through the services. The loading
 time is measured and printed.
 
 Server: gunicorn with config/gunicorn.conf.py and its defaults (workers =
-cores + 1, 4 threads each, max_requests 1000), DEBUG off, the connection pool
-on, on a free loopback port; DJANGO_SETTINGS_MODULE=bench.settings, which is
+cores + 1, 4 threads each) except one: worker replacement after max_requests
+is off (GUNICORN_MAX_REQUESTS=0) unless the environment sets it. At the
+trivial view's rate the default 1,000 would replace every worker every few
+seconds, and a worker's start costs seconds of CPU on this machine: the
+ceiling would measure worker start-up. DEBUG off, the connection pool on, on
+a free loopback port; DJANGO_SETTINGS_MODULE=bench.settings, which is
 the production settings with bench/urls.py as root URLs: the application's
 URLs plus `/bench/trivial`, a constant response through the same middleware.
 Access log off (to /dev/null); the error log goes to a temporary file.
+GUNICORN_* and WEB_CONCURRENCY from the environment pass through (e.g.
+GUNICORN_MAX_REQUESTS=1000 measures with the production replacement).
 
 Load: wrk (bench/wrk_get.lua, bench/wrk_claim.lua), on loopback, at 1, 8 and
 32 connections (min(connections, 2) wrk threads), 1 s of warm-up and then
-DURATION seconds per path and connection count. Signed-in paths send the
-session cookie of a real sign-in (POST /accounts/login/); claim creation
+DURATION seconds per path and connection count. Just before each of these
+runs the trivial view is measured again for CEILING_SECONDS at the same
+connection count, and the path's share is taken against that measurement: on
+a shared machine the load changes from one minute to the next, and this way
+it falls on both alike. Before every run the script waits until the server
+has served what the previous run left in flight (`drain`). Signed-in paths
+send the session cookie of a real sign-in (POST /accounts/login/); claim creation
 POSTs /api/v1/claims/ with the case manager's API token and a new
 Idempotency-Key per request, and counts the 201s: its requests/s are claims
 created per second.
@@ -81,6 +92,7 @@ QUICK_WALLET_TRANSACTIONS = 1_000
 
 CLIENTS = (1, 8, 32)
 DURATION, QUICK_DURATION = 6, 2  # seconds per path and connection count
+CEILING_SECONDS, QUICK_CEILING_SECONDS = 3, 1  # the trivial view, before each of them
 WARMUP = 1  # seconds, not measured, before each measured run
 
 DEMO_PASSWORD = "nanum-demo-2026"  # noqa: S105 - the demo users' published password (README)
@@ -92,6 +104,7 @@ BENCH_LABEL = "(벤치마크)"
 SEARCH_WORD = "지원"  # two syllables: no trigram, the slowest catalogue search
 
 READ, CLAIM, CEILING = "read", "claim", "ceiling"
+CEILING_NAME = "trivial view (ceiling)"
 
 WRK_LINE = re.compile(r"^NANUM-WRK (\{.*\})\s*$", re.MULTILINE)
 
@@ -149,7 +162,7 @@ def bench_paths() -> list[BenchPath]:
     )
     filters = urlencode({"kind": "goods", "district": FILTER_DISTRICT})
     return [
-        BenchPath("trivial view (ceiling)", "/bench/trivial", CEILING),
+        BenchPath(CEILING_NAME, "/bench/trivial", CEILING),
         BenchPath(
             "/healthz", "/healthz", targets=(SERVING_READ, SERVING_TAIL, Target("speed", 0.60))
         ),
@@ -278,9 +291,15 @@ class Verdict:
 @dataclass
 class Results:
     runs: dict[tuple[str, int], Run] = field(default_factory=dict)
+    #: The trivial view measured just before each path at the same connection
+    #: count, so that a change in the machine's load falls on both alike.
+    ceilings: dict[tuple[str, int], Run] = field(default_factory=dict)
+
+    def ceiling(self, name: str, clients: int) -> Run | None:
+        return self.ceilings.get((name, clients)) or self.runs.get((CEILING_NAME, clients))
 
     def share(self, name: str, clients: int) -> float:
-        ceiling = self.runs.get(("trivial view (ceiling)", clients))
+        ceiling = self.ceiling(name, clients)
         run = self.runs.get((name, clients))
         if ceiling is None or run is None or not ceiling.rate:
             return 0.0
@@ -322,8 +341,9 @@ def _target_row(target: Target) -> int:
 
 def table(results: Results, paths: list[BenchPath], verdicts: list[Verdict]) -> str:
     lines = [
-        "| path | conn. | req/s | p50 ms | p95 ms | p99 ms | of trivial | not 2xx | targets |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| path | conn. | req/s | p50 ms | p95 ms | p99 ms | trivial req/s | of trivial "
+        "| not 2xx | targets |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for path in paths:
         for clients in CLIENTS:
@@ -336,10 +356,13 @@ def table(results: Results, paths: list[BenchPath], verdicts: list[Verdict]) -> 
                 if v.path == path.name and _target_row(v.target) == clients
             ]
             share = "100%" if path.kind == CEILING else f"{results.share(path.name, clients):.0%}"
+            ceiling = results.ceiling(path.name, clients)
+            ceiling_rate = f"{ceiling.rate:,.0f}" if ceiling else "-"
             rate = f"{run.rate:,.0f}" + (" created" if path.kind == CLAIM else "")
             lines.append(
                 f"| {path.name} | {clients} | {rate} | {run.p50:.1f} | {run.p95:.1f} | "
-                f"{run.p99:.1f} | {share} | {run.failures} | {'; '.join(cells)} |"
+                f"{run.p99:.1f} | {ceiling_rate} | {share} | {run.failures} | "
+                f"{'; '.join(cells)} |"
             )
     return "\n".join(lines)
 
@@ -360,7 +383,7 @@ def server_env(url: str, static_root: str) -> dict[str, str]:
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DJANGO_SETTINGS_MODULE"} and not k.startswith(("DATABASE_", "GUNICORN_"))
+        if k not in {"DJANGO_SETTINGS_MODULE"} and not k.startswith("DATABASE_")
     }
     return {
         **base,
@@ -508,6 +531,7 @@ def start_server(env: dict[str, str], port: int, error_log: str) -> subprocess.P
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_ACCESS_LOG": os.devnull,
         "GUNICORN_ERROR_LOG": error_log,
+        "GUNICORN_MAX_REQUESTS": os.environ.get("GUNICORN_MAX_REQUESTS", "0"),
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "config/gunicorn.conf.py"],
@@ -606,12 +630,31 @@ def api_token(port: int, username: str) -> str:
 # --- main ----------------------------------------------------------------------------
 
 
+def drain(port: int, limit: float = 60.0) -> float:
+    """Wait until the server has finished what the last run left in flight.
+
+    When wrk stops, the requests its connections had sent are still being
+    served (or queued for a free thread): slow paths at 32 connections leave
+    seconds of work, which would otherwise fall on the next run. The server is
+    taken as idle once three trivial requests in a row answer within 100 ms.
+    Returns the seconds waited."""
+    began = time.perf_counter()
+    quick = 0
+    while quick < 3 and time.perf_counter() - began < limit:
+        t0 = time.perf_counter()
+        status, _headers, _body = request(port, "GET", "/bench/trivial")
+        quick = quick + 1 if status == 200 and time.perf_counter() - t0 < 0.1 else 0
+        if not quick:
+            time.sleep(0.2)
+    return time.perf_counter() - began
+
+
 def load_average() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def measure(
-    port: int, paths: list[BenchPath], fixtures: tuple[int, int], seconds: int
+    port: int, paths: list[BenchPath], fixtures: tuple[int, int], seconds: int, ceiling_seconds: int
 ) -> tuple[Results, list[str]]:
     """Every path at every connection count; returns the results and the
     failures of read paths (non-2xx answers or socket errors)."""
@@ -636,8 +679,20 @@ def measure(
     results = Results()
     failures = []
     run_id = secrets.token_hex(4)
+    ceiling_path = next(p for p in paths if p.kind == CEILING)
     for path in paths:
         for clients in CLIENTS:
+            drained = drain(port)
+            if drained > 1:
+                print(f"  (waited {drained:.1f} s for the previous run's requests)", flush=True)
+            if path.kind != CEILING:
+                ceiling = run_wrk(
+                    wrk_command(base, ceiling_path, clients, ceiling_seconds, []),
+                    created_only=False,
+                )
+                results.ceilings[path.name, clients] = ceiling
+                if ceiling.failures:
+                    failures.append(f"{CEILING_NAME} before {path.name}: {ceiling.statuses}")
             if path.kind == CLAIM:
                 args = [f"bench-{run_id}-{clients}", token, claim_body]
                 warm_args = [f"warm-{run_id}-{clients}", token, claim_body]
@@ -654,7 +709,8 @@ def measure(
             other = {code: n for code, n in run.statuses.items() if not 200 <= code < 300}
             print(
                 f"  {path.name:<28} {clients:>2} conn.: {run.rate:8.1f}/s  p50 {run.p50:7.1f}  "
-                f"p95 {run.p95:7.1f}  p99 {run.p99:7.1f} ms"
+                f"p95 {run.p95:7.1f}  p99 {run.p99:7.1f} ms  "
+                f"({results.share(path.name, clients):.0%} of trivial)"
                 + (f"  not 2xx: {other}" if other else "")
                 + (f"  socket errors: {run.socket_errors}" if run.socket_errors else ""),
                 flush=True,
@@ -697,13 +753,22 @@ def main(argv: list[str] | None = None) -> int:
         port = _free_port()
         server = start_server(env, port, error_log)
         workers = os.environ.get("WEB_CONCURRENCY") or (os.cpu_count() or 1) + 1
+        max_requests = os.environ.get("GUNICORN_MAX_REQUESTS", "0")
+        ceiling_seconds = QUICK_CEILING_SECONDS if args.quick else CEILING_SECONDS
         print(
-            f"  gunicorn (config/gunicorn.conf.py): {workers} workers x 4 threads, DEBUG off, "
-            f"pool on; wrk {seconds} s per run after {WARMUP} s of warm-up, "
+            f"  gunicorn (config/gunicorn.conf.py): {workers} workers x 4 threads, max_requests "
+            f"{max_requests}, DEBUG off, pool on; wrk {seconds} s per run after {WARMUP} s of "
+            f"warm-up, the trivial view for {ceiling_seconds} s before each, "
             f"connections {', '.join(map(str, CLIENTS))}",
             flush=True,
         )
-        results, failures = measure(port, paths, fixtures, seconds)
+        results, failures = measure(
+            port,
+            paths,
+            fixtures,
+            seconds,
+            ceiling_seconds,
+        )
     finally:
         if server is not None:
             stop_server(server)
@@ -721,8 +786,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     boots = server_log.count("Booting worker")
     print(
-        f"gunicorn: {boots} worker starts in all (max_requests replaces a worker after about "
-        f"1,000 requests); {server_log.count('[ERROR]')} errors in its log"
+        f"gunicorn: {boots} worker starts in all; {server_log.count('[ERROR]')} errors in its log"
     )
     print(f"Targets: {len(verdicts) - len(missed)} of {len(verdicts)} met.")
     for v in missed:
