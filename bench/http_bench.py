@@ -60,6 +60,7 @@ import datetime
 import html
 import http.client
 import json
+import math
 import os
 import platform
 import re
@@ -222,9 +223,10 @@ class Run:
 
     @property
     def failures(self) -> int:
-        """Answers not counted (any other status) plus socket errors; a run in
-        which not one answer came back counts as one failure."""
-        return self.requests - self.counted + self.socket_errors + (self.requests == 0)
+        """Answers not counted (any other status) plus socket errors (wrk's
+        timeout is 30 s). A run in which no answer came back within its
+        duration has none: it has no latencies either and misses its targets."""
+        return self.requests - self.counted + self.socket_errors
 
 
 def parse_wrk(output: str, *, created_only: bool = False) -> Run:
@@ -319,7 +321,8 @@ def judge(results: Results, paths: list[BenchPath]) -> list[Verdict]:
                     Verdict(path.name, target, f"{p50:.1f} ms", 0 < p50 <= target.p50_ms)
                 )
             else:
-                p99, p50 = results.runs[path.name, 32].p99, results.runs[path.name, 1].p50
+                late, first = results.runs[path.name, 32], results.runs[path.name, 1]
+                p99, p50 = (late.p99 if late.requests else math.inf), first.p50
                 ratio = f"×{p99 / p50:.1f}" if p50 else "no answer at 1"
                 verdicts.append(
                     Verdict(
@@ -359,10 +362,14 @@ def table(results: Results, paths: list[BenchPath], verdicts: list[Verdict]) -> 
             ceiling = results.ceiling(path.name, clients)
             ceiling_rate = f"{ceiling.rate:,.0f}" if ceiling else "-"
             rate = f"{run.rate:,.0f}" + (" created" if path.kind == CLAIM else "")
+            latencies = (
+                f"{run.p50:.1f} | {run.p95:.1f} | {run.p99:.1f}"
+                if run.requests
+                else "no answer | within | the run"
+            )
             lines.append(
-                f"| {path.name} | {clients} | {rate} | {run.p50:.1f} | {run.p95:.1f} | "
-                f"{run.p99:.1f} | {ceiling_rate} | {share} | {run.failures} | "
-                f"{'; '.join(cells)} |"
+                f"| {path.name} | {clients} | {rate} | {latencies} | {ceiling_rate} | {share} | "
+                f"{run.failures} | {'; '.join(cells)} |"
             )
     return "\n".join(lines)
 

@@ -57,14 +57,21 @@ def test_parse_wrk_for_claims_counts_only_201():
     assert run.failures == 824 - 700 + 3
 
 
-def test_a_run_without_any_answer_is_a_failure():
+def test_a_run_without_any_answer_misses_its_targets_without_being_an_error():
     output = WRK_OUTPUT.replace('"requests": 824', '"requests": 0').replace(
         '"200": 820, "302": 4', ""
     )
     output = output.replace('"read": 1', '"read": 0').replace('"timeout": 2', '"timeout": 0')
     run = hb.parse_wrk(output)
     assert run.rate == 0
-    assert run.failures == 1
+    assert run.failures == 0
+    page = hb.BenchPath("dashboard", "/dashboard/", targets=(hb.SERVING_TAIL,))
+    results = hb.Results()
+    results.runs[page.name, 1] = _run(10, 50, 60)
+    results.runs[page.name, 32] = run
+    (verdict,) = hb.judge(results, [page])
+    assert not verdict.passed
+    assert "no answer | within | the run" in hb.table(results, [page], [verdict])
 
 
 def test_parse_wrk_refuses_output_without_its_line():
