@@ -760,12 +760,13 @@ def main(argv: list[str] | None = None) -> int:
         port = _free_port()
         server = start_server(env, port, error_log)
         workers = os.environ.get("WEB_CONCURRENCY") or (os.cpu_count() or 1) + 1
+        threads = os.environ.get("GUNICORN_THREADS") or 4
         max_requests = os.environ.get("GUNICORN_MAX_REQUESTS", "0")
         ceiling_seconds = QUICK_CEILING_SECONDS if args.quick else CEILING_SECONDS
         print(
-            f"  gunicorn (config/gunicorn.conf.py): {workers} workers x 4 threads, max_requests "
-            f"{max_requests}, DEBUG off, pool on; wrk {seconds} s per run after {WARMUP} s of "
-            f"warm-up, the trivial view for {ceiling_seconds} s before each, "
+            f"  gunicorn (config/gunicorn.conf.py): {workers} workers x {threads} threads, "
+            f"max_requests {max_requests}, DEBUG off, pool on; wrk {seconds} s per run after "
+            f"{WARMUP} s of warm-up, the trivial view for {ceiling_seconds} s before each, "
             f"connections {', '.join(map(str, CLIENTS))}",
             flush=True,
         )
