@@ -637,22 +637,31 @@ def api_token(port: int, username: str) -> str:
 # --- main ----------------------------------------------------------------------------
 
 
-def drain(port: int, limit: float = 60.0) -> float:
+def drain(port: int, probes: int = 12, limit: float = 60.0) -> float:
     """Wait until the server has finished what the last run left in flight.
 
     When wrk stops, the requests its connections had sent are still being
     served (or queued for a free thread): slow paths at 32 connections leave
-    seconds of work, which would otherwise fall on the next run. The server is
-    taken as idle once three trivial requests in a row answer within 100 ms.
-    Returns the seconds waited."""
-    began = time.perf_counter()
-    quick = 0
-    while quick < 3 and time.perf_counter() - began < limit:
+    seconds of work, which would otherwise fall on the next run. A worker
+    whose threads are all busy still accepts connections and queues them, so
+    one fast probe proves little: the server is taken as idle once `probes`
+    trivial requests sent at once (one per worker thread), on new
+    connections, all answer within 100 ms, twice in a row. Returns the
+    seconds waited."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def probe(_: int) -> bool:
         t0 = time.perf_counter()
         status, _headers, _body = request(port, "GET", "/bench/trivial")
-        quick = quick + 1 if status == 200 and time.perf_counter() - t0 < 0.1 else 0
-        if not quick:
-            time.sleep(0.2)
+        return status == 200 and time.perf_counter() - t0 < 0.1
+
+    began = time.perf_counter()
+    quick = 0
+    with ThreadPoolExecutor(probes) as pool:
+        while quick < 2 and time.perf_counter() - began < limit:
+            quick = quick + 1 if all(pool.map(probe, range(probes))) else 0
+            if not quick:
+                time.sleep(0.2)
     return time.perf_counter() - began
 
 
