@@ -637,7 +637,7 @@ def api_token(port: int, username: str) -> str:
 # --- main ----------------------------------------------------------------------------
 
 
-def drain(port: int, probes: int = 12, limit: float = 60.0) -> float:
+def drain(port: int, probes: int = 12, limit: float = 30.0) -> float:
     """Wait until the server has finished what the last run left in flight.
 
     When wrk stops, the requests its connections had sent are still being
@@ -646,14 +646,14 @@ def drain(port: int, probes: int = 12, limit: float = 60.0) -> float:
     whose threads are all busy still accepts connections and queues them, so
     one fast probe proves little: the server is taken as idle once `probes`
     trivial requests sent at once (one per worker thread), on new
-    connections, all answer within 100 ms, twice in a row. Returns the
+    connections, all answer within 250 ms, twice in a row. Returns the
     seconds waited."""
     from concurrent.futures import ThreadPoolExecutor
 
     def probe(_: int) -> bool:
         t0 = time.perf_counter()
         status, _headers, _body = request(port, "GET", "/bench/trivial")
-        return status == 200 and time.perf_counter() - t0 < 0.1
+        return status == 200 and time.perf_counter() - t0 < 0.25
 
     began = time.perf_counter()
     quick = 0
