@@ -21,7 +21,7 @@ help:
 	@echo "make run    - set up (.venv, dependencies, migrations, demo data) and serve http://$(HOST):$(PORT)"
 	@echo "make serve  - production configuration (gunicorn, DEBUG off, PostgreSQL nanum, demo data) on http://$(HOST):$(PORT)"
 	@echo "make test   - the whole suite on SQLite and on PostgreSQL, browser tests included, then lint"
-	@echo "make bench  - the benchmarks under bench/ (PostgreSQL)"
+	@echo "make bench  - the benchmarks under bench/ (PostgreSQL; installs wrk when missing)"
 	@echo "make backup DATABASE_URL=postgres://... [BACKUP_FILE=backups/x.dump]  - pg_dump -Fc"
 	@echo "make restore DATABASE_URL=postgres://.../new_db [BACKUP_FILE=...]  - into a new or empty database"
 
@@ -79,6 +79,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 bench: $(STAMP) messages
+	@bash scripts/bench-deps
 	@shopt -s nullglob; for script in bench/*_bench.py; do \
 		echo "== $$script"; \
 		DEBUG=1 DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/python $$script || exit 1; \
