@@ -14,11 +14,8 @@ import django_filters
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from config.fields import IdFilter
 from marketplace.models import (
     Category,
-    Claim,
-    ClaimState,
     Household,
     HouseholdStatus,
     Listing,
@@ -121,12 +118,3 @@ class HouseholdFilter(django_filters.FilterSet):
     class Meta:
         model = Household
         fields = ["status", "dong"]
-
-
-class ClaimFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=ClaimState.choices)
-    listing = IdFilter(field_name="listing_id", label=_("Listing id"))
-
-    class Meta:
-        model = Claim
-        fields = ["state", "listing"]

@@ -9,17 +9,15 @@ from djmoney.money import Money
 from rest_framework.test import APIClient
 
 from donors.models import Donor
+from exchange.api import Viewer
+from exchange.models import Claim, ClaimState
+from exchange.services import claim_approve, claim_fulfil, claim_reject, claim_request
 from ledger.models import Purpose
 from ledger.selectors import account_balance
 from ledger.services import account_for, system_account
-from marketplace.api import Viewer
-from marketplace.models import Claim, ClaimState, FollowUp, Household, Listing, ListingState
+from marketplace.models import FollowUp, Household, Listing, ListingState
 from marketplace.selectors import may_see_household
 from marketplace.services import (
-    claim_approve,
-    claim_fulfil,
-    claim_reject,
-    claim_request,
     household_close,
     household_create,
     listing_create,

@@ -13,26 +13,14 @@ import pytest
 from django.utils import timezone
 from djmoney.money import Money
 
+from exchange.models import Claim, ClaimState
+from exchange.services import claim_approve, claim_fulfil, claim_request
 from ledger.models import Purpose
 from ledger.selectors import account_balance, ledger_verify
 from ledger.services import account_for
 from marketplace import stats
-from marketplace.models import (
-    Claim,
-    ClaimState,
-    FollowUp,
-    Household,
-    HouseholdStatus,
-    Listing,
-    ListingState,
-)
-from marketplace.services import (
-    claim_approve,
-    claim_fulfil,
-    claim_request,
-    household_close,
-    household_create,
-)
+from marketplace.models import FollowUp, Household, HouseholdStatus, Listing, ListingState
+from marketplace.services import household_close, household_create
 from people.models import Role
 from people.services import finance_group
 

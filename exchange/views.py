@@ -42,7 +42,17 @@ from config.exceptions import DomainError, NotAllowed
 from config.htmx import form_status, go_to, wants_fragment
 from config.pagination import CappedPaginator
 from donors.exceptions import NotMatched
-from donors.services import split_cost
+from exchange.funding import split_cost
+from exchange.models import ACTIVE_CLAIM_STATES, Claim, ClaimState
+from exchange.selectors import claims_visible_to
+from exchange.services import (
+    claim_approve,
+    claim_cancel,
+    claim_expire_overdue,
+    claim_fulfil,
+    claim_reject,
+    claim_request,
+)
 from ledger.exceptions import IdempotencyConflict, InsufficientPoints
 from ledger.labels import kind_label
 from ledger.models import Account, Purpose
@@ -65,10 +75,7 @@ from marketplace.forms import (
     ReasonForm,
 )
 from marketplace.models import (
-    ACTIVE_CLAIM_STATES,
     PUBLIC_LISTING_STATES,
-    Claim,
-    ClaimState,
     FollowUp,
     Household,
     HouseholdStatus,
@@ -77,18 +84,11 @@ from marketplace.models import (
 )
 from marketplace.selectors import (
     catalogue,
-    claims_visible_to,
     households_visible_to,
     points_per_unit,
     value_per_unit_krw,
 )
 from marketplace.services import (
-    claim_approve,
-    claim_cancel,
-    claim_expire_overdue,
-    claim_fulfil,
-    claim_reject,
-    claim_request,
     follow_up_record,
     household_close,
     household_create,

@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
-from donors.models import Donor, Match, MatchState, Pledge, PledgeState
+from donors.models import Donor, Pledge, PledgeState
 from donors.permissions import donors_represented
-from donors.services import eligible_pledges
-from marketplace.models import Claim, ClaimState, Listing, ListingState
+from exchange.funding import eligible_pledges
+from exchange.models import Claim, ClaimState, Match, MatchState
+from marketplace.models import Listing, ListingState
 from marketplace.selectors import value_per_unit_krw
 from people.models import Role
 from people.permissions import is_finance, regions_for

@@ -76,7 +76,7 @@ class Command(BaseCommand):
                 admin.save(update_fields=["is_staff", "is_superuser"])
             rows.append(("demo_admin", "admin"))
 
-        from marketplace.demo import seed_marketplace_demo
+        from exchange.demo import seed_marketplace_demo
 
         # The demo claims notify the demo users by e-mail as real ones would;
         # printed by the console backend, they would bury the logins below.

@@ -39,33 +39,32 @@ from audit.services import access_record
 from config.exceptions import NotAllowed
 from config.fields import MAX_ID, StrictPrimaryKeyRelatedField, api_field_names
 from config.pagination import CappedPagination
+from config.personal_numbers import validate_no_personal_numbers
 from donors.models import Donor
 from donors.permissions import donors_represented
-from ledger.api import IDEMPOTENCY_HEADER, idempotency_key
-from marketplace.filters import (
-    CategoryFilter,
-    ClaimFilter,
-    HouseholdFilter,
-    ListingFilter,
-)
-from marketplace.models import (
-    PUBLIC_LISTING_STATES,
-    Category,
-    Claim,
-    FollowUp,
-    Household,
-    Listing,
-    ResourceKind,
-)
-from marketplace.personal_numbers import validate_no_personal_numbers
-from marketplace.selectors import claims_visible_to, households_visible_to, points_per_unit
-from marketplace.services import (
+from exchange.filters import ClaimFilter
+from exchange.models import Claim
+from exchange.selectors import claims_visible_to
+from exchange.services import (
     claim_approve,
     claim_cancel,
     claim_expire_overdue,
     claim_fulfil,
     claim_reject,
     claim_request,
+)
+from ledger.api import IDEMPOTENCY_HEADER, idempotency_key
+from marketplace.filters import CategoryFilter, HouseholdFilter, ListingFilter
+from marketplace.models import (
+    PUBLIC_LISTING_STATES,
+    Category,
+    FollowUp,
+    Household,
+    Listing,
+    ResourceKind,
+)
+from marketplace.selectors import households_visible_to, points_per_unit
+from marketplace.services import (
     follow_up_record,
     household_close,
     household_create,

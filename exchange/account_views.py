@@ -19,18 +19,13 @@ from audit.services import access_record
 from config.htmx import form_status
 from donors.models import DonorMembership
 from donors.permissions import donors_represented
+from exchange.models import ACTIVE_CLAIM_STATES
+from exchange.services import claim_expire_overdue
+from exchange.views import Viewer, claim_queryset, decorate_claims, listing_actions, my_claims
 from ledger.models import Account, Purpose
 from marketplace.forms import FollowUpForm
-from marketplace.models import ACTIVE_CLAIM_STATES, HouseholdStatus, Listing, ListingState
+from marketplace.models import HouseholdStatus, Listing, ListingState
 from marketplace.selectors import follow_ups_due, households_visible_to
-from marketplace.services import claim_expire_overdue
-from marketplace.views import (
-    Viewer,
-    claim_queryset,
-    decorate_claims,
-    listing_actions,
-    my_claims,
-)
 from people.exceptions import InvalidProfile
 from people.forms import ProfileForm
 from people.models import RegionMembership, Role
