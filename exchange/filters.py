@@ -10,7 +10,8 @@ from exchange.models import Claim, ClaimState, Match, MatchState
 
 
 class ClaimFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=ClaimState.choices)
+    # The state as shown: an overdue claim counts as expired (with_effective_state).
+    state = django_filters.ChoiceFilter(choices=ClaimState.choices, field_name="effective_state")
     listing = IdFilter(field_name="listing_id", label=_("Listing id"))
 
     class Meta:

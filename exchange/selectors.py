@@ -6,8 +6,9 @@ import datetime
 
 from django.db.models import Q, QuerySet
 
+from donors.permissions import donors_represented
 from exchange.models import ACTIVE_CLAIM_STATES, Claim
-from marketplace.models import Household
+from marketplace.models import PUBLIC_LISTING_STATES, Household, Listing, ListingState
 from people.models import Role
 from people.permissions import regions_for
 
@@ -27,6 +28,22 @@ def claims_visible_to(user) -> QuerySet[Claim]:
         "claimant_region",
         "provider_region",
     )
+
+
+def listings_visible_to(user) -> QuerySet[Listing]:
+    """The one rule of who may see a listing, for its page and the API alike:
+    everyone the published, reserved and completed ones; a coordinator every
+    listing of their regions; a donor's representative the drafts of that
+    donor's gifts (to follow them until a coordinator publishes them), nothing
+    more; anyone the listings of the claims they may see."""
+    condition = Q(state__in=PUBLIC_LISTING_STATES)
+    if user.is_authenticated:
+        condition |= (
+            Q(region__in=regions_for(user, Role.COORDINATOR))
+            | Q(state=ListingState.DRAFT, donor__in=donors_represented(user))
+            | Q(pk__in=claims_visible_to(user).values("listing_id"))
+        )
+    return Listing.objects.filter(condition).select_related("region", "category", "donor")
 
 
 def active_claims_in_category(household: Household, category_id: int, since: datetime.datetime):

@@ -99,6 +99,9 @@ def claim_request(
     refuse_personal_numbers(text=justification, field="justification")
     if household.status != HouseholdStatus.ACTIVE:
         raise IllegalTransition(_("This household's case is closed."))
+    # The listing's page shows the units of claims past their deadline as free:
+    # they are freed (those claims expired) before they are counted.
+    claim_expire_overdue(claims=Claim.objects.filter(listing_id=listing.pk))
     try:
         with transaction.atomic():
             return _claim_request_locked(

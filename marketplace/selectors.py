@@ -8,6 +8,7 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from marketplace.models import (
     Category,
@@ -19,7 +20,7 @@ from marketplace.models import (
 )
 from people.models import Role
 from people.permissions import may_act, regions_for
-from regions.models import Region
+from regions.models import Level, Region
 
 
 def value_per_unit_krw(listing: Listing) -> Decimal:
@@ -101,6 +102,39 @@ def households_visible_to(user) -> QuerySet[Household]:
 
 def may_see_household(user, household: Household) -> bool:
     return may_act(user, Role.CASE_MANAGER, household.dong)
+
+
+class Viewer:
+    """Who is looking: what one request's user may see, read once per request
+    (pages and API alike), so that a page of rows costs the same number of
+    queries whatever its size."""
+
+    def __init__(self, user) -> None:
+        self.user = user
+
+    @cached_property
+    def case_region_ids(self) -> set[int]:
+        return set(regions_for(self.user, Role.CASE_MANAGER).values_list("pk", flat=True))
+
+    @cached_property
+    def districts(self) -> dict[str, Region]:
+        return {r.code: r for r in Region.objects.filter(level=Level.DISTRICT)}
+
+    def sees_household(self, household: Household) -> bool:
+        """The answer of `may_see_household` (a case manager of the household's
+        dong or of a region above it), from one query per request instead of one
+        per row: `regions_for` lists exactly the regions such a post covers."""
+        return household.dong_id in self.case_region_ids
+
+    def district_of(self, region: Region) -> Region | None:
+        for code in region.ancestor_codes:
+            if code in self.districts:
+                return self.districts[code]
+        return None
+
+    def district_name(self, region: Region) -> str | None:
+        district = self.district_of(region)
+        return district.name if district is not None else None
 
 
 def follow_ups_due(user, *, on: datetime.date | None = None) -> QuerySet[FollowUp]:

@@ -2,8 +2,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from exchange.management.commands.seed_demo import DEMO_PASSWORD
 from playwright.sync_api import expect
+
+from exchange.management.commands.seed_demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
