@@ -32,6 +32,9 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from djmoney.models.fields import MoneyField
 
+from people.models import Role
+from people.permissions import may_act
+
 
 class ResourceKind(models.TextChoices):
     GOODS = "goods", _("Goods")
@@ -78,9 +81,6 @@ class ListingState(models.TextChoices):
 
 
 def _is_listing_coordinator(listing: Listing, user) -> bool:
-    from people.models import Role
-    from people.permissions import may_act
-
     return may_act(user, Role.COORDINATOR, listing.region)
 
 
