@@ -4,14 +4,14 @@ import pytest
 from django.utils import translation
 
 import donors.services
+import exchange.services
 import ledger.services
-import marketplace.services
 from ledger.labels import KIND_LABELS, kind_label
 
 
 def _kinds() -> set[str]:
     kinds = set()
-    for module in (ledger.services, marketplace.services, donors.services):
+    for module in (ledger.services, exchange.services, donors.services):
         kinds |= {v for k, v in vars(module.Kind).items() if k.isupper()}
     return kinds
 
