@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from types import FrameType, TracebackType
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.forms import BaseForm
 from django.utils.datastructures import MultiValueDict
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
@@ -25,6 +25,9 @@ from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 #: Shorter texts are not hunted for in the report: they would blank half of it.
 MIN_SECRET_LENGTH = 3
 _MAX_DEPTH = 4
+#: The models whose free text is personal data, by label (the audit app sits
+#: below the marketplace, so it names them rather than importing them).
+NOTE_FIELDS = {"marketplace.Household": "notes", "marketplace.FollowUp": "note"}
 
 
 def is_note_field(name: Any) -> bool:
@@ -43,15 +46,10 @@ def _add(text: Any, found: set[str]) -> None:
 
 def gather_notes(value: Any, found: set[str], depth: int = 0) -> None:
     """Add to `found` every note text reachable from `value` without a database query."""
-    from marketplace.models import FollowUp, Household
-
     if depth > _MAX_DEPTH or value is None or isinstance(value, (str, bytes, int, float)):
         return
-    if isinstance(value, Household):
-        _add(value.__dict__.get("notes"), found)
-        return
-    if isinstance(value, FollowUp):
-        _add(value.__dict__.get("note"), found)
+    if isinstance(value, Model) and value._meta.label in NOTE_FIELDS:
+        _add(value.__dict__.get(NOTE_FIELDS[value._meta.label]), found)
         return
     if isinstance(value, MultiValueDict):
         for key, values in value.lists():

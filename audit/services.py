@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import has_transition_perm
 
 from audit.models import AccessAction, AccessPurpose, PersonalDataAccess, TransitionLog
+from config.exceptions import IllegalTransition, NotAllowed
+from config.personal_numbers import refuse_personal_numbers
 from people.models import User
-
-if TYPE_CHECKING:
-    from marketplace.models import Household
 
 
 def audit_transition(
@@ -37,6 +38,30 @@ def audit_transition(
         target=str(target),
         by=by,
         reason=reason or "",
+    )
+
+
+def run_transition(obj: Any, name: str, by: User | None, reason: str = "") -> None:
+    """Check, run, save and audit one django-fsm transition of any app's model.
+    `by=None` is the system (expiry, reservation), which needs no permission.
+    Call it inside the transaction that locked `obj`."""
+    if by is not None:
+        # A reason is kept in the audit log and shown beside the object.
+        refuse_personal_numbers(text=reason, field="reason")
+    method = getattr(obj, name)
+    source = obj.state
+    available = {t.name for t in obj.get_available_state_transitions()}
+    if name not in available:
+        raise IllegalTransition(
+            _("“%(action)s” is not possible while it is %(state)s.")
+            % {"action": name, "state": obj.get_state_display()}
+        )
+    if by is not None and not has_transition_perm(method, by):
+        raise NotAllowed()
+    method()
+    obj.save()
+    audit_transition(
+        subject=obj, transition=name, source=source, target=obj.state, by=by, reason=reason
     )
 
 
@@ -78,7 +103,7 @@ def client_address(request: HttpRequest) -> str | None:
 def access_record(
     *,
     request: HttpRequest,
-    households: Iterable[Household],
+    households: Iterable[models.Model],  # marketplace.Household rows
     action: str,
     purpose: str = "",
     purpose_detail: str = "",

@@ -1,6 +1,6 @@
 """Two transactions that still collide in the database answer 409, never 500.
 
-The services take their row locks in one order (marketplace/locks.py), so a
+The services take their row locks in one order (exchange/locks.py), so a
 deadlock between them should not happen; this is the net under that rule. A
 PostgreSQL deadlock or serialization failure rolls back the whole transaction,
 so a service that started it may simply run again: `retry_on_conflict` does so

@@ -42,3 +42,17 @@ class NotAllowed(DomainError):
     code = "permission_denied"
     http_status = 403
     default_message = _("You do not have permission to do this.")
+
+
+class IllegalTransition(DomainError):
+    """An action the object's current state does not allow (every app's state machines)."""
+
+    code = "illegal_transition"
+    default_message = _("This action is not possible in the current state.")
+
+
+class InvalidRequest(DomainError):
+    """Input a service refuses, with messages per field in `fields`."""
+
+    code = "invalid"
+    http_status = 400

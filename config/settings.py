@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "ledger",
     "marketplace",
     "donors",
+    "exchange",
 ]
 
 MIDDLEWARE = [

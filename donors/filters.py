@@ -6,7 +6,7 @@ import django_filters
 from django.db.models import QuerySet
 
 from config.fields import IdFilter
-from donors.models import Donor, DonorKind, Match, MatchState, Pledge, PledgeState
+from donors.models import Donor, DonorKind, Pledge, PledgeState
 
 
 class DonorFilter(django_filters.FilterSet):
@@ -29,12 +29,3 @@ class PledgeFilter(django_filters.FilterSet):
     class Meta:
         model = Pledge
         fields = ["state", "donor"]
-
-
-class MatchFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=MatchState.choices)
-    pledge = IdFilter(field_name="pledge_id")
-
-    class Meta:
-        model = Match
-        fields = ["state", "pledge"]

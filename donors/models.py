@@ -12,13 +12,18 @@ Invariants:
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from djmoney.models.fields import MoneyField
 
 from donors.validators import validate_brn
+from people.permissions import is_finance
 
 
 class DonorKind(models.TextChoices):
@@ -98,16 +103,63 @@ class PledgeState(models.TextChoices):
 
 
 def _is_finance(pledge, user) -> bool:
-    from people.permissions import is_finance
-
     return is_finance(user)
 
 
 def _is_donor_rep_or_finance(pledge, user) -> bool:
+    # donors.permissions imports this module's Donor, so it is read when asked.
     from donors.permissions import represents
-    from people.permissions import is_finance
 
     return is_finance(user) or represents(user, pledge.donor)
+
+
+#: Points a pledge still has to give: neither held by a match, used nor returned.
+POINTS_REMAINING = (
+    models.F("points")
+    - models.F("points_held")
+    - models.F("points_used")
+    - models.F("points_returned")
+)
+
+
+class PledgeQuerySet(models.QuerySet):
+    def eligible(
+        self,
+        *,
+        points: Any,
+        category: Any,
+        category_parent: Any,
+        district: Any,
+        today: datetime.date | None = None,
+    ) -> PledgeQuerySet:
+        """The one rule of which pledges may take on `points` for a claim of a
+        category (id, and its parent's id) from a claiming district (id): active
+        pledges of verified, active donors, valid on `today`, with at least
+        `points` remaining, a cap per claim (if any) of at least `points`, and
+        preferences (if any) that include the category or its parent and the
+        district. The arguments may be values or `OuterRef`s (one subquery for a
+        page of matches). Not ordered and possibly repeated: add `.distinct()`
+        and an order where rows are listed."""
+        today = today or timezone.localdate()
+        return (
+            self.filter(
+                state=PledgeState.ACTIVE,
+                donor__is_active=True,
+                donor__verified_at__isnull=False,
+                valid_until__gte=today,
+            )
+            .filter(models.Q(cap_per_claim__isnull=True) | models.Q(cap_per_claim__gte=points))
+            .alias(points_left=POINTS_REMAINING)
+            .filter(points_left__gte=points)
+            .filter(
+                models.Q(preferred_categories__isnull=True)
+                | models.Q(preferred_categories=category)
+                | models.Q(preferred_categories=category_parent)
+            )
+            .filter(
+                models.Q(preferred_districts__isnull=True) | models.Q(preferred_districts=district)
+            )
+        )
 
 
 class Pledge(ConcurrentTransitionMixin, models.Model):
@@ -158,6 +210,8 @@ class Pledge(ConcurrentTransitionMixin, models.Model):
     )
     idempotency_key = models.CharField(max_length=128, unique=True, null=True, blank=True)
 
+    objects = PledgeQuerySet.as_manager()
+
     class Meta:
         ordering = ["valid_until", "created_at", "pk"]
         verbose_name = _("pledge")
@@ -179,6 +233,7 @@ class Pledge(ConcurrentTransitionMixin, models.Model):
 
     @property
     def points_remaining(self) -> int:
+        """The value of POINTS_REMAINING for this row."""
         return self.points - self.points_held - self.points_used - self.points_returned
 
     @transition(
@@ -209,79 +264,3 @@ class Pledge(ConcurrentTransitionMixin, models.Model):
     )
     def expire(self) -> None:
         """valid_until has passed."""
-
-
-class MatchState(models.TextChoices):
-    PENDING = "pending", _("Waiting for a donor")
-    COMMITTED = "committed", _("Committed")
-    SETTLED = "settled", _("Settled")
-    EXPIRED = "expired", _("Expired")
-    RELEASED = "released", _("Released")
-
-
-def _may_commit(match, user) -> bool:
-    from donors.permissions import donors_represented
-
-    return donors_represented(user).exists()
-
-
-class Match(ConcurrentTransitionMixin, models.Model):
-    """The private half of one cross-region claim (the 5:5 rule)."""
-
-    claim = models.OneToOneField(
-        "marketplace.Claim", on_delete=models.PROTECT, related_name="match"
-    )
-    public_points = models.PositiveBigIntegerField(_("public share"))
-    private_points = models.PositiveBigIntegerField(_("private share"))
-    pledge = models.ForeignKey(
-        Pledge,
-        verbose_name=_("pledge"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="matches",
-    )
-    hold = models.OneToOneField(
-        "ledger.Hold", on_delete=models.PROTECT, null=True, blank=True, related_name="match"
-    )
-    state = FSMField(
-        _("state"),
-        default=MatchState.PENDING,
-        choices=MatchState.choices,
-        protected=True,
-        db_index=True,
-    )
-    deadline = models.DateTimeField(_("commit by"))
-    committed_at = models.DateTimeField(_("committed at"), null=True, blank=True)
-    committed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        verbose_name = _("match")
-        verbose_name_plural = _("matches")
-
-    def __str__(self) -> str:
-        return f"match of claim #{self.claim_id} ({self.state})"
-
-    @transition(
-        field=state, source=MatchState.PENDING, target=MatchState.COMMITTED, permission=_may_commit
-    )
-    def commit(self) -> None:
-        """A pledge takes on the private share (automatically or from the donor portal)."""
-
-    @transition(field=state, source=MatchState.COMMITTED, target=MatchState.SETTLED)
-    def settle(self) -> None:
-        """The claim was fulfilled; the received part is paid."""
-
-    @transition(field=state, source=MatchState.PENDING, target=MatchState.EXPIRED)
-    def expire(self) -> None:
-        """No donor committed in time; the claim expires with it."""
-
-    @transition(
-        field=state, source=[MatchState.PENDING, MatchState.COMMITTED], target=MatchState.RELEASED
-    )
-    def release(self) -> None:
-        """The claim was cancelled, rejected or expired."""

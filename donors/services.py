@@ -1,33 +1,32 @@
-"""Writes for donors: pledges and the matches that pay the private half of claims.
+"""Writes for donors: donors, pledges, and the points a pledge holds for others.
 
 Lock order, shared with the claim services: claim → listing → match → pledge →
-ledger accounts (marketplace/locks.py takes them for a claim). A match is only
-ever changed under its claim's lock, which is taken first.
+ledger accounts (exchange/locks.py takes them for a claim). The matches that
+pay the private half of claims are the exchange app's (exchange/funding.py);
+they use `pledge_hold`, `pledge_settle` and `pledge_release`.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import has_transition_perm
 from djmoney.money import Money
 
-from audit.services import audit_transition
+from audit.services import audit_transition, run_transition
 from config.conflicts import retry_on_conflict
 from config.exceptions import NotAllowed
-from donors.exceptions import DonorNotVerified, InvalidDonor, InvalidPledge, PledgeNotEligible
-from donors.models import Donor, Match, MatchState, Pledge, PledgeState
-from donors.permissions import donors_represented, represents
+from donors.exceptions import DonorNotVerified, InvalidDonor, InvalidPledge
+from donors.models import Donor, Pledge, PledgeState
+from donors.permissions import represents
 from ledger.exceptions import IdempotencyConflict
-from ledger.models import Account, Purpose
+from ledger.models import Account, Hold, Purpose
 from ledger.services import (
     account_for,
     accounts_lock,
@@ -46,17 +45,8 @@ class Kind:
     PLEDGE_RETURN = "pledge_return"
 
 
-def split_cost(cost: int, share: Decimal | None = None) -> tuple[int, int]:
-    """(public, private): public = ceil(cost × share), private = the rest; they sum to cost."""
-    share = settings.PUBLIC_SHARE if share is None else share
-    public = int((Decimal(cost) * share).to_integral_value(rounding=ROUND_CEILING))
-    return public, cost - public
-
-
 def _transition(obj, name: str, by: User | None, reason: str = "") -> None:
-    from marketplace.services import _run_transition
-
-    _run_transition(obj, name, by, reason)
+    run_transition(obj, name, by, reason)
 
 
 # --- donors ---------------------------------------------------------------------
@@ -342,212 +332,75 @@ def _after_points_change(pledge: Pledge) -> None:
         _transition(pledge, "replenish", None)
 
 
-# --- matches ------------------------------------------------------------------------
+# --- points held for others ------------------------------------------------------------
+#
+# Primitives for the claim workflow (exchange/funding.py): a pledge holds,
+# pays or gives back points for an object it knows nothing else about. The
+# caller holds the locks that come before the pledge's (exchange/locks.py).
 
 
-def eligible_pledges(match: Match) -> QuerySet[Pledge]:
-    """Active pledges of verified, active donors, valid today, with enough left, a cap
-    that allows the private share, and preferences (if any) that include the claim's
-    category and the claiming district. Expiring first, then oldest."""
-    claim = match.claim
-    category = claim.listing.category
-    today = timezone.localdate()
-    pledges = Pledge.objects.filter(
-        state=PledgeState.ACTIVE,
-        donor__is_active=True,
-        donor__verified_at__isnull=False,
-        valid_until__gte=today,
-    ).filter(Q(cap_per_claim__isnull=True) | Q(cap_per_claim__gte=match.private_points))
-    pledges = pledges.alias(
-        left=F("points") - F("points_held") - F("points_used") - F("points_returned")
-    ).filter(left__gte=match.private_points)
-    pledges = pledges.filter(
-        Q(preferred_categories__isnull=True)
-        | Q(preferred_categories=category)
-        | Q(preferred_categories=category.parent_id)
-    ).filter(Q(preferred_districts__isnull=True) | Q(preferred_districts=claim.claimant_region_id))
-    return pledges.distinct().order_by("valid_until", "created_at", "pk")
-
-
-def _commit_with(
-    match: Match, pledge_pk: int, by: User | None, also_lock: Sequence[Account] = ()
-) -> bool:
-    """Try to commit `match` with one pledge, under the pledge's row lock; then
-    the accounts the caller's transaction posts to (`also_lock` and the hold's
-    own) are locked together, in primary-key order."""
+def pledge_hold(
+    *,
+    pledge_pk: int,
+    points: int,
+    obj: Any,
+    by: User | None,
+    memo: str,
+    also_lock: Sequence[Account] = (),
+) -> tuple[Pledge, Hold] | None:
+    """Hold `points` of an active pledge for `obj`, under the pledge's row lock;
+    None when the pledge is no longer active or has fewer points left. The
+    donor's match account, the holds account and `also_lock` (accounts the
+    caller's transaction posts to afterwards) are locked together, in
+    primary-key order."""
     pledge = _locked_pledge(pledge_pk)
-    if pledge.state != PledgeState.ACTIVE or pledge.points_remaining < match.private_points:
-        return False
+    if pledge.state != PledgeState.ACTIVE or pledge.points_remaining < points:
+        return None
     accounts_lock(
         [account_for(pledge.donor, Purpose.MATCH), system_account(Purpose.HOLDS), *also_lock]
     )
-    match.hold = hold(
-        source=account_for(pledge.donor, Purpose.MATCH),
-        amount=match.private_points,
-        memo=_("Claim #%(pk)s private share") % {"pk": match.claim_id},
-        obj=match.claim,
-        by=by,
+    held = hold(
+        source=account_for(pledge.donor, Purpose.MATCH), amount=points, obj=obj, by=by, memo=memo
     )
-    match.pledge = pledge
-    pledge.points_held += match.private_points
-    source = match.state
-    match.commit()  # permission checked by the caller for a person; the system needs none
-    match.committed_at, match.committed_by = timezone.now(), by
-    match.save()
-    audit_transition(subject=match, transition="commit", source=source, target=match.state, by=by)
+    pledge.points_held += points
     _after_points_change(pledge)
-    return True
+    return pledge, held
 
 
-def match_open(*, claim, by: User | None, also_lock: Sequence[Account] = ()) -> Match:
-    """Create the match of a cross-region claim and commit it automatically to the
-    eligible pledge that expires first (then the oldest); otherwise it waits as
-    pending for a donor to commit it from the portal.
-
-    Runs inside the claim's creation, under its listing's lock. `also_lock` are
-    accounts the caller posts to afterwards: they are locked with the pledge's
-    accounts, so that the transaction takes its accounts in one step."""
-    public, private = split_cost(claim.cost_points)
-    match = Match.objects.create(
-        claim=claim,
-        public_points=public,
-        private_points=private,
-        deadline=timezone.now() + datetime.timedelta(days=settings.MATCH_DEADLINE_DAYS),
-    )
-    audit_transition(subject=match, transition="open", source="", target=match.state, by=by)
-    if private == 0:
-        source = match.state
-        match.commit()
-        match.committed_at = timezone.now()
-        match.save()
-        audit_transition(
-            subject=match,
-            transition="commit",
-            source=source,
-            target=match.state,
-            by=None,
-            reason=_("No private share"),
-        )
-        return match
-    for pledge_pk in eligible_pledges(match).values_list("pk", flat=True):
-        with transaction.atomic():
-            if _commit_with(match, pledge_pk, None, also_lock):
-                return match
-    return match
-
-
-@retry_on_conflict
-def match_commit(*, match: Match, by: User, pledge: Pledge | None = None) -> Match:
-    """A donor representative commits a pending match from the portal, with one of
-    their donor's eligible pledges (the one expiring first, unless chosen).
-
-    Locks like every claim service: the claim first, then its listing and this
-    match (marketplace/locks.py), then the pledge and its accounts."""
-    from marketplace.locks import claim_locks
-    from marketplace.models import Claim
-    from marketplace.services import claim_expire_overdue
-
-    claim_id = Match.objects.filter(pk=match.pk).values_list("claim_id", flat=True).first()
-    if claim_id is None:
-        raise Match.DoesNotExist()
-    # A claim (or its match) past its deadline expires first and is never committed.
-    claim_expire_overdue(claims=Claim.objects.filter(pk=claim_id))
-    with transaction.atomic():
-        match = claim_locks(claim_id, accounts=False).match
-        if match.state != MatchState.PENDING:
-            from marketplace.exceptions import IllegalTransition
-
-            raise IllegalTransition(_("This match is no longer waiting for a donor."))
-        if match.claim.state not in ("requested", "approved"):
-            from marketplace.exceptions import IllegalTransition
-
-            raise IllegalTransition(_("This claim is no longer active."))
-        if not has_transition_perm(match.commit, by):
-            raise NotAllowed(_("Only a donor representative may commit a match."))
-        candidates = eligible_pledges(match).filter(donor__in=donors_represented(by))
-        if pledge is not None:
-            candidates = candidates.filter(pk=pledge.pk)
-        for pledge_pk in candidates.values_list("pk", flat=True):
-            if _commit_with(match, pledge_pk, by):
-                return match
-        raise PledgeNotEligible()
-
-
-def _match_for(claim) -> Match | None:
-    # Already locked by the caller (claim_locks); taken again, it costs nothing
-    # and keeps this function safe on its own.
-    try:
-        return Match.objects.select_for_update(of=("self",)).get(claim=claim)
-    except Match.DoesNotExist:
-        return None
-
-
-def match_settle(*, claim, private_paid: int, by: User | None) -> None:
-    """On fulfilment: pay `private_paid` from the pledge's hold; the rest returns."""
-    match = _match_for(claim)
-    if match is None:
-        return
-    source = match.state
-    match.settle()
-    match.save()
-    audit_transition(subject=match, transition="settle", source=source, target=match.state, by=by)
-    if match.hold_id is None:
-        return
-    pledge = _locked_pledge(match.pledge_id)
-    settle(
-        match.hold,
-        private_paid,
-        by=by,
-        memo=_("Claim #%(pk)s private share settled") % {"pk": claim.pk},
-    )
-    pledge.points_held -= match.private_points
-    pledge.points_used += private_paid
+def pledge_settle(
+    *, pledge_pk: int, hold_row: Hold, held: int, paid: int, by: User | None, memo: str
+) -> Pledge:
+    """Pay `paid` of the `held` points the pledge holds in `hold_row`; the rest
+    returns to the pledge (or, if it has closed meanwhile, to the issuer)."""
+    pledge = _locked_pledge(pledge_pk)
+    settle(hold_row, paid, by=by, memo=memo)
+    pledge.points_held -= held
+    pledge.points_used += paid
     if pledge.state == PledgeState.CLOSED:
         _return_points(
             pledge,
-            match.private_points - private_paid,
+            held - paid,
             by,
             _("Pledge #%(pk)s closed: unused points returned") % {"pk": pledge.pk},
         )
     _after_points_change(pledge)
+    return pledge
 
 
-def match_release(*, claim, by: User | None, expired: bool = False) -> None:
-    """On reject, cancel or expiry: the private hold (if any) returns to the pledge."""
-    match = _match_for(claim)
-    if match is None or match.state not in (MatchState.PENDING, MatchState.COMMITTED):
-        return
-    source = match.state
-    action = "expire" if expired and match.state == MatchState.PENDING else "release"
-    getattr(match, action)()
-    match.save()
-    audit_transition(subject=match, transition=action, source=source, target=match.state, by=by)
-    if match.hold_id is None:
-        return
-    pledge = _locked_pledge(match.pledge_id)
-    release(match.hold, by=by, memo=_("Claim #%(pk)s private share returned") % {"pk": claim.pk})
-    pledge.points_held -= match.private_points
+def pledge_release(
+    *, pledge_pk: int, hold_row: Hold, held: int, by: User | None, memo: str
+) -> Pledge:
+    """Give the `held` points of `hold_row` back to the pledge (or, if it has
+    closed meanwhile, to the issuer)."""
+    pledge = _locked_pledge(pledge_pk)
+    release(hold_row, by=by, memo=memo)
+    pledge.points_held -= held
     if pledge.state == PledgeState.CLOSED:
         _return_points(
             pledge,
-            match.private_points,
+            held,
             by,
             _("Pledge #%(pk)s closed: returned points go back") % {"pk": pledge.pk},
         )
     _after_points_change(pledge)
-
-
-def match_expire_overdue(*, now: datetime.datetime | None = None) -> int:
-    """Pending matches past MATCH_DEADLINE_DAYS expire, and their claims with them."""
-    from marketplace.models import Claim
-    from marketplace.services import claim_expire_overdue
-
-    now = now or timezone.now()
-    claim_ids = list(
-        Match.objects.filter(state=MatchState.PENDING, deadline__lte=now).values_list(
-            "claim_id", flat=True
-        )
-    )
-    if not claim_ids:
-        return 0
-    return claim_expire_overdue(now=now, claims=Claim.objects.filter(pk__in=claim_ids))
+    return pledge

@@ -231,7 +231,7 @@ def accounts_lock(accounts: Sequence[Account]) -> None:
     """Lock `accounts` now, all at once in primary-key order, until the
     transaction ends. A service that posts several times in one transaction
     calls it first, so its postings do not take the shared accounts one
-    posting at a time (see marketplace/locks.py for the whole order)."""
+    posting at a time (see exchange/locks.py for the whole order)."""
     if not connection.in_atomic_block:
         raise LedgerError("accounts are locked inside transaction.atomic()")
     ids = sorted({account.pk for account in accounts})

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from marketplace.models import Category, Claim, FollowUp, Household, Listing
+from marketplace.models import Category, FollowUp, Household, Listing
 
 
 @admin.register(Category)
@@ -39,22 +39,6 @@ class ListingAdmin(ReadOnlyStateAdmin):
     list_filter = ("state", "kind")
     search_fields = ("title",)
     list_select_related = ("region", "category")
-
-
-@admin.register(Claim)
-class ClaimAdmin(ReadOnlyStateAdmin):
-    list_display = (
-        "pk",
-        "listing",
-        "quantity",
-        "state",
-        "is_exchange",
-        "cost_points",
-        "duplicate_flag",
-        "requested_at",
-    )
-    list_filter = ("state", "is_exchange", "duplicate_flag")
-    exclude = ("household",)  # household codes are for case managers only
 
 
 @admin.register(Household)

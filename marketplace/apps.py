@@ -7,11 +7,6 @@ class MarketplaceConfig(AppConfig):
     verbose_name = _("Marketplace")
 
     def ready(self) -> None:
-        from ledger.labels import register_kind_labels
-        from marketplace.services import Kind
-
-        register_kind_labels({Kind.CLAIM_AWARD: _("Points for a claim received")})
-
         from django.db.models.signals import post_delete, post_save
 
         from marketplace.catalogue_cache import listing_changed

@@ -2,16 +2,12 @@
 
 from django.utils.translation import gettext_lazy as _
 
-from config.exceptions import DomainError
+# Shared by every app (config/exceptions.py), and importable from here as before.
+from config.exceptions import DomainError, IllegalTransition, InvalidRequest  # noqa: F401
 
 
 class MarketplaceError(DomainError):
     code = "conflict"
-
-
-class IllegalTransition(MarketplaceError):
-    code = "illegal_transition"
-    default_message = _("This action is not possible in the current state.")
 
 
 class ListingNotPublished(MarketplaceError):
@@ -25,11 +21,6 @@ class InsufficientQuantity(MarketplaceError):
 
 class DuplicateService(MarketplaceError):
     code = "duplicate_service"
-
-
-class InvalidRequest(MarketplaceError):
-    code = "invalid"
-    http_status = 400
 
 
 class CategoryFileError(MarketplaceError):

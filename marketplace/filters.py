@@ -15,11 +15,8 @@ from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework.filters import SearchFilter
 
-from config.fields import IdFilter
 from marketplace.models import (
     Category,
-    Claim,
-    ClaimState,
     Household,
     HouseholdStatus,
     Listing,
@@ -123,15 +120,6 @@ class HouseholdFilter(django_filters.FilterSet):
     class Meta:
         model = Household
         fields = ["status", "dong"]
-
-
-class ClaimFilter(django_filters.FilterSet):
-    state = django_filters.ChoiceFilter(choices=ClaimState.choices)
-    listing = IdFilter(field_name="listing_id", label=_("Listing id"))
-
-    class Meta:
-        model = Claim
-        fields = ["state", "listing"]
 
 
 class ListingSearchFilter(SearchFilter):

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
+from config.personal_numbers import validate_no_personal_numbers
 from marketplace.models import Category, Household, ResourceKind
-from marketplace.personal_numbers import validate_no_personal_numbers
 from marketplace.services import listing_start_problem
 from regions.models import Level, Region
 

@@ -33,6 +33,8 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from djmoney.models.fields import MoneyField
 
 from marketplace.catalogue_cache import bump_catalogue_version
+from people.models import Role
+from people.permissions import may_act
 
 
 class ResourceKind(models.TextChoices):
@@ -80,9 +82,6 @@ class ListingState(models.TextChoices):
 
 
 def _is_listing_coordinator(listing: Listing, user) -> bool:
-    from people.models import Role
-    from people.permissions import may_act
-
     return may_act(user, Role.COORDINATOR, listing.region)
 
 
@@ -381,160 +380,3 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.household} {self.due_on}"
-
-
-class ClaimState(models.TextChoices):
-    REQUESTED = "requested", _("Requested")
-    APPROVED = "approved", _("Approved")
-    FULFILLED = "fulfilled", _("Fulfilled")
-    REJECTED = "rejected", _("Rejected")
-    CANCELLED = "cancelled", _("Cancelled")
-    EXPIRED = "expired", _("Expired")
-
-
-ACTIVE_CLAIM_STATES = (ClaimState.REQUESTED, ClaimState.APPROVED)
-
-
-def _is_household_case_manager(claim: Claim, user) -> bool:
-    from people.models import Role
-    from people.permissions import may_act
-
-    return may_act(user, Role.CASE_MANAGER, claim.household.dong)
-
-
-def _is_claim_listing_coordinator(claim: Claim, user) -> bool:
-    return _is_listing_coordinator(claim.listing, user)
-
-
-def _may_cancel(claim: Claim, user) -> bool:
-    return _is_household_case_manager(claim, user) or _is_claim_listing_coordinator(claim, user)
-
-
-class Claim(ConcurrentTransitionMixin, models.Model):
-    listing = models.ForeignKey(
-        Listing, verbose_name=_("listing"), on_delete=models.PROTECT, related_name="claims"
-    )
-    household = models.ForeignKey(
-        Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="claims"
-    )
-    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
-    quantity_received = models.PositiveIntegerField(_("quantity received"), null=True, blank=True)
-    points_per_unit = models.PositiveIntegerField(_("points per unit"))
-    cost_points = models.PositiveBigIntegerField(_("cost in points"))
-    is_exchange = models.BooleanField(
-        _("exchange between regions"),
-        help_text=_("False for a local handover within one exchange region: no points move."),
-    )
-    claimant_region = models.ForeignKey(
-        "regions.Region",
-        verbose_name=_("claiming exchange region"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    provider_region = models.ForeignKey(
-        "regions.Region",
-        verbose_name=_("providing exchange region"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("requested by"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    state = FSMField(
-        _("state"),
-        default=ClaimState.REQUESTED,
-        choices=ClaimState.choices,
-        protected=True,
-        db_index=True,
-    )
-    justification = models.TextField(_("justification for a repeated service"), blank=True)
-    duplicate_flag = models.BooleanField(_("repeated service, for review"), default=False)
-    hold = models.OneToOneField(
-        "ledger.Hold", on_delete=models.PROTECT, null=True, blank=True, related_name="claim"
-    )
-    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
-    approve_by = models.DateTimeField(_("approve by"))
-    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
-    fulfil_by = models.DateTimeField(_("fulfil by"), null=True, blank=True)
-    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    decision_reason = models.TextField(_("reason"), blank=True)
-    idempotency_key = models.CharField(max_length=128, unique=True, null=True, blank=True)
-
-    class Meta:
-        ordering = ["-requested_at", "-pk"]
-        verbose_name = _("claim")
-        verbose_name_plural = _("claims")
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(quantity__gte=1), name="claim_quantity_positive"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(quantity_received__isnull=True)
-                | models.Q(quantity_received__lte=models.F("quantity")),
-                name="claim_received_at_most_claimed",
-            ),
-        ]
-        indexes = [models.Index(fields=["household", "state"])]
-
-    def __str__(self) -> str:
-        return f"#{self.pk} {self.listing} ×{self.quantity}"
-
-    @property
-    def points_paid(self) -> int | None:
-        """Points that moved for this claim: fulfilment pays the points per unit
-        recorded at the request for each unit received (claim_fulfil); None
-        before fulfilment. A local handover pays nothing."""
-        if self.state != ClaimState.FULFILLED or self.quantity_received is None:
-            return None
-        return self.points_per_unit * self.quantity_received if self.is_exchange else 0
-
-    @transition(
-        field=state,
-        source=ClaimState.REQUESTED,
-        target=ClaimState.APPROVED,
-        permission=_is_claim_listing_coordinator,
-    )
-    def approve(self) -> None:
-        """A coordinator of the listing's region agrees to hand it over."""
-
-    @transition(
-        field=state,
-        source=ClaimState.REQUESTED,
-        target=ClaimState.REJECTED,
-        permission=_is_claim_listing_coordinator,
-    )
-    def reject(self) -> None:
-        """A coordinator of the listing's region declines; the hold returns."""
-
-    @transition(
-        field=state,
-        source=list(ACTIVE_CLAIM_STATES),
-        target=ClaimState.CANCELLED,
-        permission=_may_cancel,
-    )
-    def cancel(self) -> None:
-        """Either side calls it off; the hold returns."""
-
-    @transition(
-        field=state,
-        source=ClaimState.APPROVED,
-        target=ClaimState.FULFILLED,
-        permission=_is_household_case_manager,
-    )
-    def fulfil(self) -> None:
-        """The case manager confirms what was actually received."""
-
-    @transition(field=state, source=list(ACTIVE_CLAIM_STATES), target=ClaimState.EXPIRED)
-    def expire(self) -> None:
-        """Not approved or not fulfilled in time (expire_due, or found on access)."""

@@ -8,11 +8,10 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from marketplace.models import (
-    ACTIVE_CLAIM_STATES,
     Category,
-    Claim,
     FollowUp,
     Household,
     Listing,
@@ -22,7 +21,7 @@ from marketplace.models import (
 from marketplace.search import text_search
 from people.models import Role
 from people.permissions import may_act, regions_for
-from regions.models import Region
+from regions.models import Level, Region
 
 
 def value_per_unit_krw(listing: Listing) -> Decimal:
@@ -107,29 +106,37 @@ def may_see_household(user, household: Household) -> bool:
     return may_act(user, Role.CASE_MANAGER, household.dong)
 
 
-def claims_visible_to(user) -> QuerySet[Claim]:
-    """Claims for households a case manager covers, or on listings a coordinator covers."""
-    case_regions = regions_for(user, Role.CASE_MANAGER)
-    coord_regions = regions_for(user, Role.COORDINATOR)
-    return Claim.objects.filter(
-        Q(household__dong__in=case_regions) | Q(listing__region__in=coord_regions)
-    ).select_related(
-        "listing",
-        "listing__region",
-        "listing__category",
-        "household",
-        "household__dong",
-        "claimant_region",
-        "provider_region",
-    )
+class Viewer:
+    """Who is looking: what one request's user may see, read once per request
+    (pages and API alike), so that a page of rows costs the same number of
+    queries whatever its size."""
 
+    def __init__(self, user) -> None:
+        self.user = user
 
-def active_claims_in_category(household: Household, category_id: int, since: datetime.datetime):
-    return Claim.objects.filter(
-        household=household,
-        listing__category_id=category_id,
-        requested_at__gte=since,
-    ).filter(Q(state__in=ACTIVE_CLAIM_STATES) | Q(state="fulfilled"))
+    @cached_property
+    def case_region_ids(self) -> set[int]:
+        return set(regions_for(self.user, Role.CASE_MANAGER).values_list("pk", flat=True))
+
+    @cached_property
+    def districts(self) -> dict[str, Region]:
+        return {r.code: r for r in Region.objects.filter(level=Level.DISTRICT)}
+
+    def sees_household(self, household: Household) -> bool:
+        """The answer of `may_see_household` (a case manager of the household's
+        dong or of a region above it), from one query per request instead of one
+        per row: `regions_for` lists exactly the regions such a post covers."""
+        return household.dong_id in self.case_region_ids
+
+    def district_of(self, region: Region) -> Region | None:
+        for code in region.ancestor_codes:
+            if code in self.districts:
+                return self.districts[code]
+        return None
+
+    def district_name(self, region: Region) -> str | None:
+        district = self.district_of(region)
+        return district.name if district is not None else None
 
 
 def follow_ups_due(user, *, on: datetime.date | None = None) -> QuerySet[FollowUp]:

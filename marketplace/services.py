@@ -1,7 +1,8 @@
-"""Writes of the marketplace: categories, listings, households, claims.
+"""Writes of the marketplace: categories, listings, households, follow-ups, and
+the units of a listing that claims hold (`listing_hold_units` and the others).
 
 Each service checks permission, runs in one database transaction, locks what
-it changes in the one order of marketplace/locks.py (claim → listing → match →
+it changes in the one order of exchange/locks.py (claim → listing → match →
 pledge → ledger accounts, so two services never wait on each other in a
 circle), writes the audit log, and sends e-mail only after the commit. A
 deadlock or serialization failure that still happens is retried a few times,
@@ -18,35 +19,22 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_fsm import has_transition_perm
 
-from audit.services import audit_transition
-from config.conflicts import retry_on_conflict
+from audit.services import audit_transition, run_transition
 from config.exceptions import NotAllowed
-from donors.exceptions import NotMatched
-from donors.models import Donor, Match, MatchState
+from config.personal_numbers import refuse_personal_numbers
+from donors.models import Donor
 from donors.permissions import represents
-from donors.services import match_open, match_release, match_settle, split_cost
-from ledger.models import Purpose
-from ledger.services import account_for, hold, ledger_post, release, settle, system_account
-from marketplace import notifications
 from marketplace.exceptions import (
     CategoryFileError,
-    DuplicateService,
     IllegalTransition,
-    InsufficientQuantity,
     InvalidRequest,
-    ListingNotPublished,
 )
-from marketplace.locks import ClaimLocks, claim_locks
 from marketplace.models import (
-    ACTIVE_CLAIM_STATES,
     Category,
-    Claim,
-    ClaimState,
     FollowUp,
     Household,
     HouseholdStatus,
@@ -54,9 +42,7 @@ from marketplace.models import (
     ListingState,
     ResourceKind,
 )
-from marketplace.personal_numbers import refuse_personal_numbers
 from marketplace.selectors import (
-    active_claims_in_category,
     min_krw_per_unit,
     points_for_krw,
     points_per_unit,
@@ -64,15 +50,8 @@ from marketplace.selectors import (
 from people.models import Role, User
 from people.permissions import may_act
 from regions.models import Level, Region
-from regions.selectors import exchange_region
 
 CATEGORIES_CSV = Path(__file__).resolve().parent / "data" / "resource_categories.csv"
-
-
-class Kind:
-    """Ledger transaction kinds posted for claims."""
-
-    CLAIM_AWARD = "claim_award"
 
 
 # --- categories -------------------------------------------------------------
@@ -249,32 +228,6 @@ def categories_load_csv(*, path: Path | str | None = None) -> tuple[int, int, in
     return created, updated, unchanged
 
 
-# --- transitions -------------------------------------------------------------
-
-
-def _run_transition(obj: Any, name: str, by: User | None, reason: str = "") -> None:
-    """Check, run, save and audit one FSM transition. `by=None` is the system
-    (expiry, reservation), which needs no permission."""
-    if by is not None:
-        # A reason is kept in the audit log and shown beside the household's claim.
-        refuse_personal_numbers(text=reason, field="reason")
-    method = getattr(obj, name)
-    source = obj.state
-    available = {t.name for t in obj.get_available_state_transitions()}
-    if name not in available:
-        raise IllegalTransition(
-            _("“%(action)s” is not possible while it is %(state)s.")
-            % {"action": name, "state": obj.get_state_display()}
-        )
-    if by is not None and not has_transition_perm(method, by):
-        raise NotAllowed()
-    method()
-    obj.save()
-    audit_transition(
-        subject=obj, transition=name, source=source, target=obj.state, by=by, reason=reason
-    )
-
-
 # --- listings ----------------------------------------------------------------
 
 LISTING_FIELDS = (
@@ -414,7 +367,7 @@ def listing_publish(*, listing: Listing, by: User) -> Listing:
                 _("The appraised value must be at least %(krw)s won (one point).")
                 % {"krw": f"{min_krw_per_unit():,}"}
             )
-        _run_transition(listing, "publish", by)
+        run_transition(listing, "publish", by)
         listing.published_at = timezone.now()
         Listing.objects.filter(pk=listing.pk).update(published_at=listing.published_at)
     return listing
@@ -429,7 +382,7 @@ def listing_withdraw(*, listing: Listing, by: User, reason: str = "") -> Listing
             raise NotAllowed()
         if listing.state in (ListingState.DRAFT, ListingState.PUBLISHED) and listing.quantity_held:
             raise IllegalTransition(_("A listing with active claims cannot be withdrawn."))
-        _run_transition(listing, "withdraw", by, reason)
+        run_transition(listing, "withdraw", by, reason)
     return listing
 
 
@@ -439,11 +392,11 @@ def _settle_listing_state(listing: Listing) -> None:
         ListingState.PUBLISHED,
         ListingState.RESERVED,
     ):
-        _run_transition(listing, "complete", None)
+        run_transition(listing, "complete", None)
     elif listing.state == ListingState.PUBLISHED and listing.quantity_available == 0:
-        _run_transition(listing, "reserve", None)
+        run_transition(listing, "reserve", None)
     elif listing.state == ListingState.RESERVED and listing.quantity_available > 0:
-        _run_transition(listing, "reopen", None)
+        run_transition(listing, "reopen", None)
 
 
 # --- households -----------------------------------------------------------------
@@ -543,339 +496,38 @@ def follow_up_record(*, follow_up: FollowUp, by: User, note: str) -> FollowUp:
     return follow_up
 
 
-# --- claims -------------------------------------------------------------------
+# --- units held by claims ------------------------------------------------------
+#
+# The claim workflow (exchange/services.py) changes a listing's held and
+# fulfilled units only through these, under the listing's row lock, which the
+# caller holds (exchange/locks.py).
 
 
-@retry_on_conflict
-def claim_request(
-    *,
-    by: User,
-    listing: Listing,
-    household: Household,
-    quantity: int,
-    justification: str = "",
-    idempotency_key: str | None = None,
-) -> Claim:
-    """A case manager claims `quantity` units of a published listing for a household.
-
-    Refused with a clear code when: the user is not a case manager of the
-    household's region (403), the listing is not published, the quantity is
-    more than available, the household already had this category within
-    DUPLICATE_WINDOW_DAYS and no justification is given (`duplicate_service`),
-    or the claiming region's wallet cannot pay (`insufficient_points`).
-    A cross-region claim holds its cost from the claiming exchange region's
-    wallet; a local handover moves no points.
-    """
-    if idempotency_key and (
-        found := _claim_replay(idempotency_key, by, listing, household, quantity)
-    ):
-        return found
-    if type(quantity) is not int or quantity < 1:
-        raise InvalidRequest(
-            _("Claim at least one unit."),
-            fields={"quantity": [_("Enter a whole number of at least 1.")]},
-        )
-    if not may_act(by, Role.CASE_MANAGER, household.dong):
-        raise NotAllowed(_("You can claim only for households in your own regions."))
-    refuse_personal_numbers(text=justification, field="justification")
-    if household.status != HouseholdStatus.ACTIVE:
-        raise IllegalTransition(_("This household's case is closed."))
-    try:
-        with transaction.atomic():
-            return _claim_request_locked(
-                by, listing, household, quantity, justification, idempotency_key
-            )
-    except IntegrityError:
-        if idempotency_key and (
-            found := _claim_replay(idempotency_key, by, listing, household, quantity)
-        ):
-            return found
-        raise
-
-
-def _claim_replay(key, by, listing, household, quantity) -> Claim | None:
-    from ledger.exceptions import IdempotencyConflict
-
-    existing = Claim.objects.filter(idempotency_key=key).first()
-    if existing is None:
-        return None
-    if (
-        existing.requested_by_id,
-        existing.listing_id,
-        existing.household_id,
-        existing.quantity,
-    ) != (by.pk, listing.pk, household.pk, quantity):
-        raise IdempotencyConflict()
-    return existing
-
-
-def _claim_request_locked(by, listing, household, quantity, justification, idempotency_key):
-    listing = (
-        Listing.objects.select_for_update(of=("self",))
-        .select_related("region", "category")
-        .get(pk=listing.pk)
-    )
-    # A request with the same key that got here first has committed by now (it
-    # held this lock until then): answer with its claim, as a replay would, not
-    # with the refusals its units, points or category would now cause.
-    if idempotency_key and (
-        found := _claim_replay(idempotency_key, by, listing, household, quantity)
-    ):
-        return found
-    today = timezone.localdate()
-    if (
-        listing.state not in (ListingState.PUBLISHED, ListingState.RESERVED)
-        or (listing.available_until and listing.available_until < today)
-        or listing.available_from > today
-    ):
-        raise ListingNotPublished()
-    if quantity > listing.quantity_available or listing.state == ListingState.RESERVED:
-        raise InsufficientQuantity(
-            _("Only %(available)s %(unit)s available; you asked for %(quantity)s.")
-            % {"available": listing.quantity_available, "unit": listing.unit, "quantity": quantity},
-            fields={
-                "quantity": [
-                    _("At most %(available)s.") % {"available": listing.quantity_available}
-                ]
-            },
-            available=listing.quantity_available,
-        )
-    now = timezone.now()
-    window = now - datetime.timedelta(days=settings.DUPLICATE_WINDOW_DAYS)
-    duplicate = active_claims_in_category(household, listing.category_id, window).exists()
-    if duplicate and not justification.strip():
-        raise DuplicateService(
-            _(
-                "This household already received or claimed “%(category)s” in the last %(days)s "
-                "days. Give a written justification to claim again."
-            )
-            % {"category": listing.category.name, "days": settings.DUPLICATE_WINDOW_DAYS},
-            fields={"justification": [_("A justification is required for a repeated service.")]},
-        )
-    claimant = exchange_region(household.dong)
-    provider = exchange_region(listing.region)
-    ppu = points_per_unit(listing)
-    claim = Claim.objects.create(
-        listing=listing,
-        household=household,
-        quantity=quantity,
-        points_per_unit=ppu,
-        cost_points=ppu * quantity,
-        is_exchange=claimant != provider,
-        claimant_region=claimant,
-        provider_region=provider,
-        requested_by=by,
-        justification=justification.strip(),
-        duplicate_flag=duplicate,
-        approve_by=now + datetime.timedelta(days=settings.CLAIM_APPROVAL_DAYS),
-        idempotency_key=idempotency_key or None,
-    )
-    if claim.is_exchange and claim.cost_points:
-        # The private half first (it locks a pledge), then the public half from the
-        # wallet: pledges are always locked before ledger accounts, and the wallet
-        # is locked with the pledge's accounts, all at once.
-        match_open(claim=claim, by=by, also_lock=[account_for(claimant, Purpose.WALLET)])
-        public, _private = split_cost(claim.cost_points)
-        if public:
-            claim.hold = hold(
-                source=account_for(claimant, Purpose.WALLET),
-                amount=public,
-                memo=_("Claim #%(pk)s: %(title)s") % {"pk": claim.pk, "title": listing.title},
-                obj=claim,
-                by=by,
-            )
-            claim.save(update_fields=["hold"])
+def listing_hold_units(listing: Listing, quantity: int) -> None:
+    """`quantity` more units are held by an active claim; a listing with none
+    left is reserved."""
     Listing.objects.filter(pk=listing.pk).update(quantity_held=listing.quantity_held + quantity)
     listing.quantity_held += quantity
     _settle_listing_state(listing)
-    audit_transition(
-        subject=claim,
-        transition="request",
-        source="",
-        target=claim.state,
-        by=by,
-        reason=claim.justification,
-    )
-    notifications.claim_requested(claim)
-    return claim
 
 
-def _free_units(claim: Claim, listing: Listing) -> None:
-    Listing.objects.filter(pk=listing.pk).update(
-        quantity_held=listing.quantity_held - claim.quantity
-    )
-    listing.quantity_held -= claim.quantity
+def listing_release_units(listing: Listing, quantity: int) -> None:
+    """A claim that held `quantity` units ended without them; a reserved listing reopens."""
+    Listing.objects.filter(pk=listing.pk).update(quantity_held=listing.quantity_held - quantity)
+    listing.quantity_held -= quantity
     _settle_listing_state(listing)
 
 
-@retry_on_conflict
-def claim_approve(*, claim: Claim, by: User, reason: str = "") -> Claim:
-    _expire_first(claim)
-    with transaction.atomic():
-        locks = claim_locks(claim.pk, accounts=False)
-        claim = locks.claim
-        match = locks.match if claim.is_exchange else None
-        # Only once the approval would otherwise be allowed, so that an illegal or
-        # unauthorised approval still says so first.
-        if (
-            match is not None
-            and match.state != MatchState.COMMITTED
-            and "approve" in {t.name for t in claim.get_available_state_transitions()}
-            and has_transition_perm(claim.approve, by)
-        ):
-            raise NotMatched()
-        _run_transition(claim, "approve", by, reason)
-        now = timezone.now()
-        Claim.objects.filter(pk=claim.pk).update(
-            approved_at=now,
-            decided_by=by,
-            decision_reason=reason,
-            fulfil_by=now + datetime.timedelta(days=settings.CLAIM_FULFIL_DAYS),
-        )
-        claim.refresh_from_db()
-        notifications.claim_decided(claim)
-    return claim
-
-
-def _close_claim(locks: ClaimLocks, action: str, by: User | None, reason: str) -> Claim:
-    """Reject, cancel or expire: the units come back, the hold returns."""
-    claim, listing = locks.claim, locks.listing
-    _run_transition(claim, action, by, reason)
-    match_release(claim=claim, by=by, expired=action == "expire")
-    if claim.hold_id:
-        release(
-            claim.hold,
-            by=by,
-            memo=_("Claim #%(pk)s %(state)s")
-            % {"pk": claim.pk, "state": claim.get_state_display()},
-        )
-    _free_units(claim, listing)
-    fields = {"closed_at": timezone.now(), "decision_reason": reason}
-    if action == "reject":
-        fields["decided_by"] = by
-    Claim.objects.filter(pk=claim.pk).update(**fields)
-    return claim
-
-
-@retry_on_conflict
-def claim_reject(*, claim: Claim, by: User, reason: str = "") -> Claim:
-    _expire_first(claim)
-    with transaction.atomic():
-        claim = _close_claim(claim_locks(claim.pk), "reject", by, reason)
-        notifications.claim_decided(claim)
-    return claim
-
-
-@retry_on_conflict
-def claim_cancel(*, claim: Claim, by: User, reason: str = "") -> Claim:
-    _expire_first(claim)
-    with transaction.atomic():
-        claim = _close_claim(claim_locks(claim.pk), "cancel", by, reason)
-    return claim
-
-
-@retry_on_conflict
-def claim_fulfil(*, claim: Claim, by: User, quantity_received: int) -> Claim:
-    """The case manager confirms receipt of `quantity_received` (≤ claimed). The
-    received part is paid (hold settled, the rest returns) and the providing
-    exchange region is awarded the same points; unreceived units return to the
-    listing."""
-    _expire_first(claim)
-    with transaction.atomic():
-        locks = claim_locks(claim.pk)
-        claim, listing = locks.claim, locks.listing
-        if type(quantity_received) is not int or not 0 <= quantity_received <= claim.quantity:
-            raise InvalidRequest(
-                _("Received quantity must be between 0 and %(quantity)s.")
-                % {"quantity": claim.quantity},
-                fields={
-                    "quantity_received": [
-                        _("Enter a whole number from 0 to %(quantity)s.")
-                        % {"quantity": claim.quantity}
-                    ]
-                },
-            )
-        _run_transition(claim, "fulfil", by)
-        paid = claim.points_per_unit * quantity_received
-        public_paid, private_paid = split_cost(paid)
-        match_settle(claim=claim, private_paid=private_paid, by=by)
-        if claim.hold_id:
-            settle(
-                claim.hold,
-                public_paid,
-                by=by,
-                memo=_("Claim #%(pk)s received %(n)s") % {"pk": claim.pk, "n": quantity_received},
-            )
-        if claim.is_exchange and paid:
-            ledger_post(
-                entries=[
-                    (system_account(Purpose.ISSUED), -paid),
-                    (account_for(claim.provider_region, Purpose.WALLET), paid),
-                ],
-                kind=Kind.CLAIM_AWARD,
-                memo=_("Claim #%(pk)s: %(title)s") % {"pk": claim.pk, "title": listing.title},
-                obj=claim,
-                by=by,
-            )
-        Listing.objects.filter(pk=listing.pk).update(
-            quantity_held=listing.quantity_held - claim.quantity,
-            quantity_fulfilled=listing.quantity_fulfilled + quantity_received,
-        )
-        listing.quantity_held -= claim.quantity
-        listing.quantity_fulfilled += quantity_received
-        _settle_listing_state(listing)
-        Claim.objects.filter(pk=claim.pk).update(
-            quantity_received=quantity_received, closed_at=timezone.now()
-        )
-        claim.quantity_received = quantity_received
-        notifications.claim_fulfilled(claim)
-    return claim
-
-
-def _is_overdue(claim: Claim, now: datetime.datetime) -> bool:
-    if claim.state == ClaimState.REQUESTED:
-        match = Match.objects.filter(claim=claim).only("state", "deadline").first()
-        if match is not None and match.state == MatchState.PENDING and match.deadline <= now:
-            return True
-        return claim.approve_by <= now
-    if claim.state == ClaimState.APPROVED:
-        return claim.fulfil_by is not None and claim.fulfil_by <= now
-    return False
-
-
-def _expire_first(claim: Claim) -> None:
-    """A stale claim never acts alive: before any action, a claim past its
-    deadline is expired in its own transaction (so the expiry stands even when
-    the action is then refused as illegal on an expired claim)."""
-    claim_expire_overdue(claims=Claim.objects.filter(pk=claim.pk))
-
-
-def claim_expire_overdue(*, now: datetime.datetime | None = None, claims=None) -> int:
-    """Expire every active claim past its deadline; returns how many. Idempotent."""
-    now = now or timezone.now()
-    queryset = (claims if claims is not None else Claim.objects.all()).filter(
-        state__in=ACTIVE_CLAIM_STATES
+def listing_fulfil_units(listing: Listing, held: int, received: int) -> None:
+    """A claim that held `held` units received `received` of them: those are
+    fulfilled, the rest come back; a listing with every unit received completes."""
+    Listing.objects.filter(pk=listing.pk).update(
+        quantity_held=listing.quantity_held - held,
+        quantity_fulfilled=listing.quantity_fulfilled + received,
     )
-    due = (
-        queryset.filter(state=ClaimState.REQUESTED, approve_by__lte=now)
-        | queryset.filter(state=ClaimState.APPROVED, fulfil_by__lte=now)
-        | queryset.filter(
-            state=ClaimState.REQUESTED, match__state=MatchState.PENDING, match__deadline__lte=now
-        )
-    )
-    return sum(_expire_one(pk, now) for pk in due.values_list("pk", flat=True).distinct())
-
-
-@retry_on_conflict
-def _expire_one(pk: int, now: datetime.datetime) -> int:
-    """Expire one claim if it is still overdue under its locks; 1 if it was."""
-    with transaction.atomic():
-        locks = claim_locks(pk)
-        if not _is_overdue(locks.claim, now):
-            return 0
-        claim = _close_claim(locks, "expire", None, _("Deadline passed"))
-        notifications.claim_decided(claim)
-    return 1
+    listing.quantity_held -= held
+    listing.quantity_fulfilled += received
+    _settle_listing_state(listing)
 
 
 def listing_expire_overdue(*, today: datetime.date | None = None) -> int:
@@ -894,6 +546,6 @@ def listing_expire_overdue(*, today: datetime.date | None = None) -> int:
                 and listing.available_until
                 and listing.available_until < today
             ):
-                _run_transition(listing, "expire", None, _("Availability ended"))
+                run_transition(listing, "expire", None, _("Availability ended"))
                 count += 1
     return count

@@ -10,11 +10,12 @@ from collections import defaultdict
 
 from django.db.models import Sum
 
-from donors.models import Match, MatchState, Pledge
+from donors.models import Pledge
+from exchange.models import ACTIVE_CLAIM_STATES, Claim, Match, MatchState
 from ledger.models import Hold, HoldStatus, Purpose
 from ledger.selectors import account_balance, ledger_verify
 from ledger.services import system_account
-from marketplace.models import ACTIVE_CLAIM_STATES, Claim, Listing
+from marketplace.models import Listing
 
 LIVE_MATCH_STATES = (MatchState.PENDING, MatchState.COMMITTED)
 

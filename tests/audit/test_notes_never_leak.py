@@ -144,7 +144,7 @@ def failing_update(monkeypatch):
     def fail(**kwargs):
         raise RuntimeError("storage broke")
 
-    monkeypatch.setattr("marketplace.views.household_update", fail)
+    monkeypatch.setattr("exchange.views.household_update", fail)
 
 
 def test_the_debug_error_page_hides_the_notes(people, household, failing_update, settings):
@@ -184,7 +184,7 @@ def test_notes_read_from_the_database_are_hidden_too(people, household, monkeypa
         raise RuntimeError("form broke")
 
     # The household page fails while building its form from the stored record.
-    monkeypatch.setattr("marketplace.views.HouseholdForm", broken_form)
+    monkeypatch.setattr("exchange.views.HouseholdForm", broken_form)
     settings.DEBUG = True
     client = Client(raise_request_exception=False)
     client.force_login(people["cm"])

@@ -13,10 +13,11 @@ import pytest
 from djmoney.money import Money
 from playwright.sync_api import Page, expect
 
+from exchange.models import Claim, ClaimState
 from ledger.models import Purpose
 from ledger.selectors import account_balance, ledger_verify
 from ledger.services import account_for, ledger_post, system_account
-from marketplace.models import Category, Claim, ClaimState, Listing, ListingState
+from marketplace.models import Category, Listing, ListingState
 from marketplace.services import (
     categories_load_csv,
     household_create,

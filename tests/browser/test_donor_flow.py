@@ -21,12 +21,13 @@ from djmoney.money import Money
 from playwright.sync_api import Page, expect
 
 from donors.exceptions import NotMatched
-from donors.models import Donor, DonorKind, DonorMembership, Match, MatchState, Pledge, PledgeState
+from donors.models import Donor, DonorKind, DonorMembership, Pledge, PledgeState
 from donors.services import donor_verify, pledge_confirm, pledge_create
+from exchange.models import Claim, ClaimState, Match, MatchState
 from ledger.models import Purpose
 from ledger.selectors import account_balance, ledger_verify
 from ledger.services import account_for, ledger_post, system_account
-from marketplace.models import Category, Claim, ClaimState
+from marketplace.models import Category
 from marketplace.services import (
     categories_load_csv,
     household_create,

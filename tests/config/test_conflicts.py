@@ -84,7 +84,7 @@ def test_the_api_answers_a_deadlock_with_409_conflict(request):
     home = request.getfixturevalue("household")
     client = APIClient()
     client.force_authenticate(request.getfixturevalue("people")["cm_daedeok"])
-    with mock.patch("marketplace.api.claim_request", side_effect=_deadlock()):
+    with mock.patch("exchange.api.claim_request", side_effect=_deadlock()):
         response = client.post(
             "/api/v1/claims/",
             {"listing": listing.pk, "household": home.pk, "quantity": 1},
@@ -100,9 +100,14 @@ def test_the_api_answers_a_deadlock_with_409_conflict(request):
 @pytest.mark.django_db
 def test_a_page_answers_a_deadlock_with_a_korean_409(client, request):
     listing = request.getfixturevalue("make_listing")()
+    home = request.getfixturevalue("household")
+    client.force_login(request.getfixturevalue("people")["cm_daedeok"])
     client.raise_request_exception = False
-    with mock.patch("marketplace.views.claim_expire_overdue", side_effect=_deadlock()):
-        response = client.get(f"/listings/{listing.pk}/")
+    # A page's write that collides (reads write nothing, so a claim is sent).
+    with mock.patch("exchange.views.claim_request", side_effect=_deadlock()):
+        response = client.post(
+            f"/listings/{listing.pk}/claim/", {"household": home.pk, "quantity": 1}
+        )
     assert response.status_code == 409
     assert "다른 작업과 겹쳐 아무것도 바뀌지 않았습니다" in response.content.decode()
 

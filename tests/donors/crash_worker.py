@@ -34,22 +34,19 @@ from django.utils import timezone  # noqa: E402
 from djmoney.money import Money  # noqa: E402
 
 from config.exceptions import DomainError  # noqa: E402
-from donors.models import Donor, Match, MatchState, Pledge, PledgeState  # noqa: E402
-from donors.services import (  # noqa: E402
-    match_commit,
-    pledge_confirm,
-    pledge_create,
-    pledge_withdraw,
-)
-from marketplace.models import Claim, Household, Listing  # noqa: E402
-from marketplace.services import (  # noqa: E402
+from donors.models import Donor, Pledge, PledgeState  # noqa: E402
+from donors.services import pledge_confirm, pledge_create, pledge_withdraw  # noqa: E402
+from exchange.models import Claim, Match, MatchState  # noqa: E402
+from exchange.services import (  # noqa: E402
     claim_approve,
     claim_cancel,
     claim_expire_overdue,
     claim_fulfil,
     claim_reject,
     claim_request,
+    match_commit,
 )
+from marketplace.models import Household, Listing  # noqa: E402
 from people.models import User  # noqa: E402
 
 

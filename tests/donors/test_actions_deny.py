@@ -17,7 +17,7 @@ HTMX = {"HX-Request": "true"}
 def test_a_refused_pledge_withdrawal_shows_nothing(client, donor, donor_rep, make_pledge, headers):
     pledge = make_pledge()
     client.force_login(donor_rep)
-    with mock.patch("donors.views.pledge_withdraw", side_effect=NotAllowed()):
+    with mock.patch("exchange.donor_views.pledge_withdraw", side_effect=NotAllowed()):
         response = client.post(
             f"/donors/pledges/{pledge.pk}/withdraw/", {"reason": "x"}, headers=headers
         )
@@ -31,7 +31,7 @@ def test_a_refused_pledge_withdrawal_shows_nothing(client, donor, donor_rep, mak
 def test_a_refused_pledge_confirmation_shows_nothing(client, donor, finance, make_pledge):
     pledge = make_pledge(confirm=False)
     client.force_login(finance)
-    with mock.patch("donors.views.pledge_confirm", side_effect=NotAllowed()):
+    with mock.patch("exchange.donor_views.pledge_confirm", side_effect=NotAllowed()):
         response = client.post(f"/finance/matching/pledges/{pledge.pk}/confirm/", headers=HTMX)
     assert response.status_code == 403
     assert donor.name not in response.content.decode()

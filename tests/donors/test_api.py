@@ -11,10 +11,11 @@ from django.utils import timezone, translation
 from djmoney.money import Money
 from rest_framework.test import APIClient
 
-from donors.models import Donor, DonorKind, DonorMembership, Match, MatchState, Pledge, PledgeState
+from donors.models import Donor, DonorKind, DonorMembership, Pledge, PledgeState
 from donors.services import donor_verify, pledge_confirm, pledge_create
-from marketplace.models import ClaimState
-from marketplace.services import claim_request, household_create
+from exchange.models import ClaimState, Match, MatchState
+from exchange.services import claim_request
+from marketplace.services import household_create
 from tests.helpers import transitions_of
 
 NOTE = "고유메모-API-9K2"

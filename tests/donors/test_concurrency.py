@@ -1,11 +1,12 @@
 import pytest
 
-from donors.models import Match, MatchState, Pledge
+from donors.models import Pledge
+from exchange.models import Claim, Match, MatchState
+from exchange.services import claim_request
 from ledger.models import Purpose
 from ledger.selectors import account_balance, ledger_verify
 from ledger.services import account_for
-from marketplace.models import Claim
-from marketplace.services import claim_request, household_create
+from marketplace.services import household_create
 from people.models import Role
 from tests.helpers import run_parallel
 

@@ -26,7 +26,7 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-from marketplace.models import Claim
+from exchange.models import Claim
 from marketplace.services import household_create
 from tests.invariants import consistency_problems
 

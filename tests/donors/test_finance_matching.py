@@ -16,13 +16,14 @@ from djmoney.money import Money
 
 from donors.exceptions import DonorNotVerified
 from donors.models import Donor, DonorKind, Pledge, PledgeState
-from donors.selectors import Split, matching_by_district
 from donors.services import pledge_create
+from exchange.donor_selectors import Split, matching_by_district
+from exchange.models import Claim
+from exchange.services import claim_approve, claim_fulfil, claim_request
 from ledger.models import Purpose
 from ledger.selectors import account_balance
 from ledger.services import account_for
-from marketplace.models import Claim
-from marketplace.services import claim_approve, claim_fulfil, claim_request, household_create
+from marketplace.services import household_create
 
 SEOUL = ZoneInfo("Asia/Seoul")
 HTMX = {"HTTP_HX_REQUEST": "true"}

@@ -13,18 +13,11 @@ from rest_framework.test import APIClient
 
 from config.exceptions import NotAllowed
 from donors.models import Donor, DonorKind, DonorMembership
-from donors.selectors import donation_receipt
 from donors.services import donor_verify
+from exchange.donor_selectors import donation_receipt
+from exchange.services import claim_approve, claim_fulfil, claim_request
 from marketplace.models import Listing
-from marketplace.services import (
-    claim_approve,
-    claim_fulfil,
-    claim_request,
-    household_create,
-    listing_create,
-    listing_publish,
-    listing_update,
-)
+from marketplace.services import household_create, listing_create, listing_publish, listing_update
 
 KRW_5M = 5_000_000
 

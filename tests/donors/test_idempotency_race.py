@@ -8,9 +8,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from donors.models import Pledge
+from exchange.models import Claim
+from exchange.services import claim_request
 from ledger.models import Proposal
-from marketplace.models import Claim
-from marketplace.services import claim_request
 from tests.helpers import run_parallel
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -1,7 +1,7 @@
 """A donor committing a match races every action on the same claim.
 
 Both sides lock claim → listing → match → pledge → ledger accounts
-(marketplace/locks.py), so neither waits on the other in a circle: each race
+(exchange/locks.py), so neither waits on the other in a circle: each race
 ends with one clean outcome or a domain refusal, never a deadlock, and the
 books stay consistent after every trial.
 """
@@ -17,16 +17,17 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from config.exceptions import DomainError
-from donors.models import Match, MatchState, Pledge, PledgeState
-from donors.services import match_commit, pledge_confirm, pledge_create, pledge_withdraw
-from marketplace.models import Claim
-from marketplace.services import (
+from donors.models import Pledge, PledgeState
+from donors.services import pledge_confirm, pledge_create, pledge_withdraw
+from exchange.models import Claim, Match, MatchState
+from exchange.services import (
     claim_approve,
     claim_cancel,
     claim_expire_overdue,
     claim_fulfil,
     claim_reject,
     claim_request,
+    match_commit,
 )
 from tests.helpers import run_parallel
 from tests.invariants import consistency_problems
@@ -125,7 +126,7 @@ def _race(other, make_listing, people, household, donor, donor_rep, finance) -> 
 def test_claim_locks_refuse_to_run_outside_a_transaction(
     daejeon, make_listing, grant, people, household
 ):
-    from marketplace.locks import LockOutsideTransaction, claim_locks
+    from exchange.locks import LockOutsideTransaction, claim_locks
 
     grant(daejeon["대덕구"], 10_000)
     claim = claim_request(
@@ -142,7 +143,7 @@ def test_claim_locks_hold_only_the_claims_own_rows(
     the listing's region and category and the donor — read with them — are not."""
     from django.db import DatabaseError, transaction
 
-    from marketplace.locks import claim_locks
+    from exchange.locks import claim_locks
     from marketplace.models import Household
     from regions.models import Region
 

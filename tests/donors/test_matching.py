@@ -7,27 +7,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from donors.exceptions import DonorNotVerified, InvalidPledge, NotMatched, PledgeNotEligible
-from donors.models import Donor, DonorKind, Match, MatchState, Pledge, PledgeState
-from donors.services import (
-    match_commit,
-    pledge_confirm,
-    pledge_create,
-    pledge_withdraw,
-    split_cost,
-)
+from donors.models import Donor, DonorKind, Pledge, PledgeState
+from donors.services import pledge_confirm, pledge_create, pledge_withdraw
 from donors.validators import brn_is_valid
-from ledger.models import Purpose
-from ledger.selectors import account_balance, ledger_verify
-from ledger.services import account_for, system_account
-from marketplace.exceptions import IllegalTransition
-from marketplace.models import ClaimState
-from marketplace.services import (
+from exchange.funding import split_cost
+from exchange.models import ClaimState, Match, MatchState
+from exchange.services import (
     claim_approve,
     claim_cancel,
     claim_expire_overdue,
     claim_fulfil,
     claim_request,
+    match_commit,
 )
+from ledger.models import Purpose
+from ledger.selectors import account_balance, ledger_verify
+from ledger.services import account_for, system_account
+from marketplace.exceptions import IllegalTransition
 
 
 def _wallet(daejeon, name):

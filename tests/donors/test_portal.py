@@ -14,18 +14,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from djmoney.money import Money
 
-from donors.models import Donor, DonorKind, DonorMembership, Match, MatchState, Pledge, PledgeState
-from donors.selectors import fundable_pending_matches
-from donors.services import eligible_pledges, match_commit, pledge_create
-from marketplace.models import Claim, ClaimState, Listing, ListingState
-from marketplace.services import (
-    claim_approve,
-    claim_fulfil,
-    claim_request,
-    household_create,
-    listing_create,
-    listing_publish,
-)
+from donors.models import Donor, DonorKind, DonorMembership, Pledge, PledgeState
+from donors.services import pledge_create
+from exchange.donor_selectors import fundable_pending_matches
+from exchange.funding import eligible_pledges
+from exchange.models import Claim, ClaimState, Match, MatchState
+from exchange.services import claim_approve, claim_fulfil, claim_request, match_commit
+from marketplace.models import Listing, ListingState
+from marketplace.services import household_create, listing_create, listing_publish
 from tests.helpers import transitions_of
 
 HTMX = {"HTTP_HX_REQUEST": "true"}

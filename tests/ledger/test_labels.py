@@ -10,8 +10,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import translation
 
 import donors.services
+import exchange.services
 import ledger.services
-import marketplace.services
 from ledger import kinds as kind_registry
 from ledger.exceptions import UnknownKind
 from ledger.kinds import REGISTRY
@@ -26,7 +26,7 @@ SKIPPED_DIRS = {".venv", "bench", "node_modules", "migrations", "static", "templ
 
 def _kinds() -> set[str]:
     kinds = set()
-    for module in (ledger.services, marketplace.services, donors.services):
+    for module in (ledger.services, exchange.services, donors.services):
         kinds |= {v for k, v in vars(module.Kind).items() if k.isupper()}
     return kinds
 

@@ -1,7 +1,9 @@
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -9,17 +11,14 @@ from djmoney.money import Money
 from rest_framework.test import APIClient
 
 from donors.models import Donor
+from exchange.models import Claim, ClaimState
+from exchange.services import claim_approve, claim_fulfil, claim_reject, claim_request
 from ledger.models import Purpose
 from ledger.selectors import account_balance
 from ledger.services import account_for, system_account
-from marketplace.api import Viewer
-from marketplace.models import Claim, ClaimState, FollowUp, Household, Listing, ListingState
-from marketplace.selectors import may_see_household
+from marketplace.models import FollowUp, Household, Listing, ListingState
+from marketplace.selectors import Viewer, may_see_household
 from marketplace.services import (
-    claim_approve,
-    claim_fulfil,
-    claim_reject,
-    claim_request,
     household_close,
     household_create,
     listing_create,
@@ -931,7 +930,7 @@ def test_under_the_five_five_rule_approval_waits_for_a_donor(
     assert ledger_snapshot() == before
 
 
-def test_a_stale_claim_is_expired_before_it_is_shown_or_acted_on(
+def test_a_stale_claim_is_shown_expired_and_expired_before_it_is_acted_on(
     people, make_listing, claim_for, grant, daejeon
 ):
     grant(daejeon["대덕구"], 1_000)
@@ -941,7 +940,8 @@ def test_a_stale_claim_is_expired_before_it_is_shown_or_acted_on(
     Claim.objects.update(approve_by=timezone.now() - datetime.timedelta(minutes=1))
     client = _client(people["coord_seo"])
 
-    # A list expires what it is about to show, and only that.
+    # A list shows a claim past its deadline as expired, and filters it so;
+    # reading writes nothing (expire_due, or an action on the claim, expires it).
     page = client.get("/api/v1/claims/", {"listing": listed.listing_id}).json()
     assert [(row["id"], row["state"]) for row in page["results"]] == [(listed.pk, "expired")]
     assert Claim.objects.get(pk=shown.pk).state == ClaimState.REQUESTED
@@ -951,12 +951,23 @@ def test_a_stale_claim_is_expired_before_it_is_shown_or_acted_on(
         ]
         == 0
     )
+    assert (
+        client.get("/api/v1/claims/", {"state": "expired", "listing": listed.listing_id}).json()[
+            "count"
+        ]
+        == 1
+    )
 
     assert client.get(f"/api/v1/claims/{shown.pk}/").json()["state"] == "expired"
+    assert Claim.objects.filter(state=ClaimState.REQUESTED).count() == 3
 
     approve = client.post(f"/api/v1/claims/{acted.pk}/approve/")
     assert (approve.status_code, approve.json()["code"]) == (409, "illegal_transition")
     assert Claim.objects.get(pk=acted.pk).state == ClaimState.EXPIRED
+    assert Claim.objects.filter(state=ClaimState.REQUESTED).count() == 2
+
+    call_command("expire_due", stdout=io.StringIO())
+    assert not Claim.objects.filter(state=ClaimState.REQUESTED).exists()
     assert _wallet(daejeon, "대덕구") == 1_000
     assert not Listing.objects.filter(quantity_held__gt=0).exists()
 

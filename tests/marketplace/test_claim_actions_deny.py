@@ -11,11 +11,12 @@ from unittest import mock
 
 import pytest
 
+from exchange.models import Claim, ClaimState
+from exchange.services import claim_request
 from ledger.models import Purpose
 from ledger.selectors import account_balance
 from ledger.services import account_for
-from marketplace.models import Claim, ClaimState, Listing
-from marketplace.services import claim_request
+from marketplace.models import Listing
 
 HTMX = {"HX-Request": "true"}
 TITLE = "비밀표식-물품명"
@@ -128,7 +129,7 @@ def test_a_services_refusal_of_a_claim_action_shows_nothing(
 
     before = _snapshot(secret_claim, daejeon)
     client.force_login(people["coord_seo"])
-    with mock.patch("marketplace.views.claim_approve", side_effect=NotAllowed()):
+    with mock.patch("exchange.views.claim_approve", side_effect=NotAllowed()):
         response = client.post(f"/claims/{secret_claim.pk}/approve/", {}, headers=headers)
     assert response.status_code == 403
     _assert_reveals_nothing(response.content.decode(), secret_claim)
@@ -148,7 +149,7 @@ def test_a_services_refusal_of_a_household_action_shows_nothing(
     from config.exceptions import NotAllowed
 
     client.force_login(people["cm_daedeok"])
-    with mock.patch(f"marketplace.views.{service}", side_effect=NotAllowed()):
+    with mock.patch(f"exchange.views.{service}", side_effect=NotAllowed()):
         response = client.post(url.format(pk=household.pk), data, headers=HTMX)
     assert response.status_code == 403
     body = response.content.decode()
@@ -162,7 +163,7 @@ def test_a_services_refusal_of_a_listing_action_shows_nothing(client, make_listi
     draft = make_listing(publish=False)
     Listing.objects.filter(pk=draft.pk).update(title=TITLE)
     client.force_login(people["coord_seo"])
-    with mock.patch("marketplace.views.listing_publish", side_effect=NotAllowed()):
+    with mock.patch("exchange.views.listing_publish", side_effect=NotAllowed()):
         response = client.post(f"/listings/{draft.pk}/publish/", {}, headers=HTMX)
     assert response.status_code == 403
     assert TITLE not in response.content.decode()

@@ -6,6 +6,15 @@ from django.utils import timezone
 
 from audit.services import audit_history
 from config.exceptions import NotAllowed
+from exchange.models import Claim, ClaimState
+from exchange.services import (
+    claim_approve,
+    claim_cancel,
+    claim_expire_overdue,
+    claim_fulfil,
+    claim_reject,
+    claim_request,
+)
 from ledger.exceptions import IdempotencyConflict, InsufficientPoints
 from ledger.models import Purpose, Transaction
 from ledger.selectors import account_balance, ledger_verify
@@ -17,17 +26,8 @@ from marketplace.exceptions import (
     InvalidRequest,
     ListingNotPublished,
 )
-from marketplace.models import Claim, ClaimState, ListingState
-from marketplace.services import (
-    claim_approve,
-    claim_cancel,
-    claim_expire_overdue,
-    claim_fulfil,
-    claim_reject,
-    claim_request,
-    household_create,
-    listing_withdraw,
-)
+from marketplace.models import ListingState
+from marketplace.services import household_create, listing_withdraw
 
 
 def _wallet(daejeon, name):

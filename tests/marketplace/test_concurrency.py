@@ -1,10 +1,11 @@
 import pytest
 
+from exchange.models import Claim, ClaimState
 from ledger.models import Purpose
 from ledger.selectors import account_balance, ledger_verify
 from ledger.services import account_for
 from marketplace.exceptions import InsufficientQuantity
-from marketplace.models import Claim, ClaimState, Household
+from marketplace.models import Household
 from marketplace.services import household_create
 from people.models import Role
 from tests.helpers import run_parallel
@@ -15,7 +16,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def test_twenty_case_managers_racing_for_the_last_five_units_get_exactly_five(
     daejeon, make_listing, grant, make_member
 ):
-    from marketplace.services import claim_request
+    from exchange.services import claim_request
 
     grant(daejeon["대덕구"], 10_000)
     listing = make_listing(quantity=5)

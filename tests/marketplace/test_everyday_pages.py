@@ -11,11 +11,11 @@ import pytest
 from django.utils import timezone
 from djmoney.money import Money
 
+from exchange.services import claim_approve, claim_reject, claim_request
 from ledger.models import Purpose
 from ledger.selectors import account_balance
 from ledger.services import account_for
 from marketplace.models import Listing, ListingState
-from marketplace.services import claim_approve, claim_reject, claim_request
 
 pytestmark = pytest.mark.django_db
 

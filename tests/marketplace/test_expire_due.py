@@ -4,9 +4,10 @@ from io import StringIO
 from django.core.management import call_command
 from django.utils import timezone
 
+from exchange.models import Claim, ClaimState
+from exchange.services import claim_request
 from ledger.models import Transaction
-from marketplace.models import Claim, ClaimState, Listing, ListingState
-from marketplace.services import claim_request
+from marketplace.models import Listing, ListingState
 
 
 def _expire_due() -> str:

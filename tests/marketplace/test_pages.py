@@ -5,33 +5,23 @@ the wallet statement, the review of repeated services and the dashboards."""
 from __future__ import annotations
 
 import datetime
+import io
 import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 from djmoney.money import Money
 
+from exchange.models import Claim, ClaimState
+from exchange.services import claim_approve, claim_fulfil, claim_request
 from ledger.models import Purpose
 from ledger.selectors import account_balance, ledger_verify
 from ledger.services import account_for
 from marketplace import stats
-from marketplace.models import (
-    Claim,
-    ClaimState,
-    FollowUp,
-    Household,
-    HouseholdStatus,
-    Listing,
-    ListingState,
-)
-from marketplace.services import (
-    claim_approve,
-    claim_fulfil,
-    claim_request,
-    household_close,
-    household_create,
-)
+from marketplace.models import FollowUp, Household, HouseholdStatus, Listing, ListingState
+from marketplace.services import household_close, household_create
 from people.models import Role
 from people.services import finance_group
 
@@ -591,20 +581,25 @@ def test_a_claim_past_its_deadline_shows_as_expired(client, claim, people, daeje
     html = client.get("/dashboard/").content.decode()
     assert f'id="claim-{claim.pk}" data-claim="{claim.pk}" data-state="expired"' in html
     assert actions_for(html, claim) == set()
-    claim.refresh_from_db()
-    assert claim.state == ClaimState.EXPIRED
-    assert wallet(daejeon["대덕구"]) == 1000
     client.force_login(people["coord_seo"])
     html = client.get("/dashboard/").content.decode()
     assert f'id="claim-{claim.pk}"' not in html  # no longer waiting for a decision
+    # Shown so before the command runs; the pages wrote nothing.
+    claim.refresh_from_db()
+    assert claim.state == ClaimState.REQUESTED
+    call_command("expire_due", stdout=io.StringIO())
+    claim.refresh_from_db()
+    assert claim.state == ClaimState.EXPIRED
+    assert wallet(daejeon["대덕구"]) == 1000
 
 
-def test_the_listing_page_expires_overdue_claims_before_counting(client, claim):
+def test_the_listing_page_counts_overdue_claims_units_as_free(client, claim):
     Claim.objects.filter(pk=claim.pk).update(
         approve_by=timezone.now() - datetime.timedelta(minutes=1)
     )
     html = client.get(f"/listings/{claim.listing_id}/").content.decode()
     assert 'data-available="10"' in html
+    assert Claim.objects.get(pk=claim.pk).state == ClaimState.REQUESTED
 
 
 # --- listings --------------------------------------------------------------------------------

@@ -8,12 +8,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from audit.models import TransitionLog
+from config.personal_numbers import PHONE, RRN, find_personal_number
+from exchange.models import Claim, ClaimState
+from exchange.services import claim_reject, claim_request
 from marketplace.exceptions import InvalidRequest
-from marketplace.models import Claim, ClaimState, FollowUp, Household
-from marketplace.personal_numbers import PHONE, RRN, find_personal_number
+from marketplace.models import FollowUp, Household
 from marketplace.services import (
-    claim_reject,
-    claim_request,
     follow_up_record,
     household_close,
     household_create,

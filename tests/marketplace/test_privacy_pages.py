@@ -7,14 +7,9 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from exchange.services import claim_approve, claim_fulfil, claim_request
 from marketplace.models import FollowUp
-from marketplace.services import (
-    claim_approve,
-    claim_fulfil,
-    claim_request,
-    household_close,
-    household_create,
-)
+from marketplace.services import household_close, household_create
 from people.models import Role
 from people.services import finance_group
 

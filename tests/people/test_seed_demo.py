@@ -58,9 +58,10 @@ def test_seed_demo_refuses_without_debug(db, settings):
 
 
 def test_seed_demo_fills_the_marketplace_through_the_real_services(db, settings):
+    from exchange.models import Claim, ClaimState
     from ledger.models import Proposal
     from ledger.selectors import ledger_verify
-    from marketplace.models import Claim, ClaimState, Household, Listing, ListingState
+    from marketplace.models import Household, Listing, ListingState
 
     _seed(settings)
     assert set(Claim.objects.values_list("state", flat=True)) == set(ClaimState.values)

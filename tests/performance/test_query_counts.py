@@ -21,16 +21,11 @@ from rest_framework.test import APIClient
 from audit.models import AccessAction
 from audit.services import access_record
 from donors.models import Donor, DonorKind, DonorMembership
+from exchange.services import claim_approve, claim_fulfil, claim_request
 from ledger.models import Purpose
 from ledger.services import account_for, proposal_grant_create
 from marketplace.models import Category
-from marketplace.services import (
-    claim_approve,
-    claim_fulfil,
-    claim_request,
-    household_create,
-    listing_create,
-)
+from marketplace.services import household_create, listing_create
 
 
 class World:

@@ -194,12 +194,12 @@ PAGES: list[Row] = [
     page(
         "marketplace:listing",
         "GET",
-        frozenset({COORD_OWN}),
+        frozenset({COORD_OWN, REP_OWN}),
         obj="gift",
         variant="donor's draft",
         visible=frozenset({COORD_OWN, REP_OWN}),
-        note="a donor's draft: the page is the coordinator's (the donor follows it in the "
-        "portal and in the API)",
+        note="a donor's draft: to the coordinator of its region and the donor's own "
+        "representatives, on the page as in the API (exchange.selectors.listings_visible_to)",
     ),
     page(
         "marketplace:listing_claim",

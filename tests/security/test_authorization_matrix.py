@@ -17,9 +17,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from audit.models import TransitionLog
-from donors.models import Donor, DonorMembership, Match, Pledge
+from donors.models import Donor, DonorMembership, Pledge
+from exchange.models import Claim, Match
 from ledger.models import Account, Entry, Hold, Proposal, Transaction
-from marketplace.models import Claim, FollowUp, Household, Listing
+from marketplace.models import FollowUp, Household, Listing
 from people.models import RegionMembership
 from tests.security.matrix import GROUP_PREFIXES, GROUP_ROUTES, PAGES, ROWS, UNNAMED, Row, cases
 from tests.security.world import ADMIN, ANON, World, build_world

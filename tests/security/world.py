@@ -25,16 +25,16 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from audit.models import AccessAction, AccessPurpose, PersonalDataAccess
-from donors.models import Donor, DonorKind, DonorMembership, Match
+from donors.models import Donor, DonorKind, DonorMembership
 from donors.services import donor_verify, pledge_confirm, pledge_create
 from donors.validators import brn_is_valid
+from exchange.models import Match
+from exchange.services import claim_approve, claim_request
 from ledger.models import Account, Purpose
 from ledger.services import account_for, ledger_post, proposal_grant_create, system_account
 from marketplace.models import Category
 from marketplace.services import (
     categories_load_csv,
-    claim_approve,
-    claim_request,
     household_close,
     household_create,
     listing_create,

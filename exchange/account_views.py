@@ -19,18 +19,12 @@ from audit.services import access_record
 from config.web import attach_error, form_status, render_fragment
 from donors.models import DonorMembership
 from donors.permissions import donors_represented
+from exchange.models import ACTIVE_CLAIM_STATES
+from exchange.views import claim_queryset, decorate_claims, listing_actions, my_claims
 from ledger.models import Account, Purpose
 from marketplace.forms import FollowUpForm
-from marketplace.models import ACTIVE_CLAIM_STATES, HouseholdStatus, Listing, ListingState
-from marketplace.selectors import follow_ups_due, households_visible_to
-from marketplace.services import claim_expire_overdue
-from marketplace.views import (
-    Viewer,
-    claim_queryset,
-    decorate_claims,
-    listing_actions,
-    my_claims,
-)
+from marketplace.models import HouseholdStatus, Listing, ListingState
+from marketplace.selectors import Viewer, follow_ups_due, households_visible_to
 from people.exceptions import InvalidProfile
 from people.forms import ProfileForm
 from people.models import RegionMembership, Role
@@ -77,8 +71,9 @@ def _coordinator_context(user: Any, viewer: Viewer) -> dict[str, Any]:
         .order_by(_state_rank(list(ACTIVE_LISTING_STATES)), "-created_at", "-pk")[:DASHBOARD_ROWS]
     )
     listing_actions(current, user)
-    waiting = claim_queryset().filter(listing__region__in=regions, state__in=ACTIVE_CLAIM_STATES)
-    claim_expire_overdue(claims=waiting)
+    waiting = claim_queryset().filter(
+        listing__region__in=regions, effective_state__in=ACTIVE_CLAIM_STATES
+    )
     decisions = decorate_claims(
         waiting.order_by(_state_rank(list(ACTIVE_CLAIM_STATES)), "approve_by", "pk")[
             :DASHBOARD_ROWS

@@ -36,6 +36,8 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from config.exceptions import InvalidRequest
+
 RRN = "rrn"
 PHONE = "phone"
 
@@ -153,8 +155,6 @@ def validate_no_personal_numbers(value: str | None) -> None:
 
 def refuse_personal_numbers(*, text: str | None, field: str) -> None:
     """For services: a personal number in `text` is a 400 naming `field`."""
-    from marketplace.exceptions import InvalidRequest
-
     kind = find_personal_number(text)
     if kind is not None:
         message = str(MESSAGES[kind])

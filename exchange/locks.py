@@ -26,10 +26,11 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from donors.models import Match, Pledge
+from donors.models import Pledge
+from exchange.models import Claim, Match
 from ledger.models import Account, Purpose
 from ledger.services import account_for, accounts_lock, system_account
-from marketplace.models import Claim, Listing
+from marketplace.models import Listing
 
 
 class LockOutsideTransaction(RuntimeError):

@@ -48,7 +48,16 @@ from config.web import (
 )
 from donors.charts import Bar, stacked_bar_chart_svg
 from donors.exceptions import PledgeNotEligible
-from donors.forms import (
+from donors.models import Donor, Pledge
+from donors.permissions import donors_represented
+from donors.services import (
+    donor_update,
+    donor_verify,
+    pledge_confirm,
+    pledge_create,
+    pledge_withdraw,
+)
+from exchange.donor_forms import (
     EARLIEST_YEAR,
     LATEST_YEAR,
     DonorContactForm,
@@ -57,9 +66,7 @@ from donors.forms import (
     WithdrawForm,
     YearForm,
 )
-from donors.models import Donor, Match, Pledge
-from donors.permissions import donors_represented
-from donors.selectors import (
+from exchange.donor_selectors import (
     donation_receipt,
     donor_drafts_for_review,
     fundable_pending_matches,
@@ -74,14 +81,8 @@ from donors.selectors import (
     receipt_years,
     unverified_donors,
 )
-from donors.services import (
-    donor_update,
-    donor_verify,
-    match_commit,
-    pledge_confirm,
-    pledge_create,
-    pledge_withdraw,
-)
+from exchange.models import Match
+from exchange.services import match_commit
 from marketplace.models import Listing
 from marketplace.services import listing_create, listing_publish
 from people.models import Role

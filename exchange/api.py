@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from djmoney.money import Money
@@ -39,34 +39,30 @@ from audit.services import access_record
 from config.exceptions import NotAllowed
 from config.fields import MAX_ID, StrictPrimaryKeyRelatedField, api_field_names
 from config.pagination import CappedPagination
+from config.personal_numbers import validate_no_personal_numbers
 from donors.models import Donor
 from donors.permissions import donors_represented
-from ledger.api import IDEMPOTENCY_HEADER, idempotency_key
-from marketplace.filters import (
-    CategoryFilter,
-    ClaimFilter,
-    HouseholdFilter,
-    ListingFilter,
-    ListingSearchFilter,
+from exchange.filters import ClaimFilter
+from exchange.models import Claim, ClaimState
+from exchange.selectors import claims_visible_to, listings_visible_to
+from exchange.services import (
+    claim_approve,
+    claim_cancel,
+    claim_fulfil,
+    claim_reject,
+    claim_request,
 )
+from ledger.api import IDEMPOTENCY_HEADER, idempotency_key
+from marketplace.filters import CategoryFilter, HouseholdFilter, ListingFilter, ListingSearchFilter
 from marketplace.models import (
-    PUBLIC_LISTING_STATES,
     Category,
-    Claim,
     FollowUp,
     Household,
     Listing,
     ResourceKind,
 )
-from marketplace.personal_numbers import validate_no_personal_numbers
-from marketplace.selectors import claims_visible_to, households_visible_to, points_per_unit
+from marketplace.selectors import Viewer, households_visible_to, points_per_unit
 from marketplace.services import (
-    claim_approve,
-    claim_cancel,
-    claim_expire_overdue,
-    claim_fulfil,
-    claim_reject,
-    claim_request,
     follow_up_record,
     household_close,
     household_create,
@@ -78,7 +74,7 @@ from marketplace.services import (
 )
 from people.models import Role
 from people.permissions import regions_for
-from regions.models import Level, Region
+from regions.models import Region
 
 #: States a listing is visible in to everyone; coordinators also see the rest in their regions.
 #: The largest appraised value a listing can store (14 digits, whole won).
@@ -90,34 +86,6 @@ ID_PATTERN = r"[0-9]+"
 
 
 # --- who is looking -------------------------------------------------------------------
-
-
-class Viewer:
-    """What one request's user may see, read once per request so that a page of
-    rows costs the same number of queries whatever its size."""
-
-    def __init__(self, user) -> None:
-        self.user = user
-        self._districts: dict[str, Region] | None = None
-        self._case_region_ids: set[int] | None = None
-
-    def district_name(self, region: Region) -> str | None:
-        if self._districts is None:
-            self._districts = {r.code: r for r in Region.objects.filter(level=Level.DISTRICT)}
-        for code in region.ancestor_codes:
-            if code in self._districts:
-                return self._districts[code].name
-        return None
-
-    def sees_household(self, household: Household) -> bool:
-        """The answer of `marketplace.selectors.may_see_household` (a case manager of the
-        household's dong or of a region above it), from one query per request instead
-        of one per row: `regions_for` lists exactly the regions such a post covers."""
-        if self._case_region_ids is None:
-            self._case_region_ids = set(
-                regions_for(self.user, Role.CASE_MANAGER).values_list("pk", flat=True)
-            )
-        return household.dong_id in self._case_region_ids
 
 
 def _viewer(context: dict[str, Any]) -> Viewer:
@@ -186,17 +154,6 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 # --- listings --------------------------------------------------------------------
-
-
-def visible_listings(user) -> QuerySet[Listing]:
-    """Published, reserved and completed listings for everyone, and every state of
-    the listings in regions the user coordinates or given by a donor they represent."""
-    condition = Q(state__in=PUBLIC_LISTING_STATES)
-    if user.is_authenticated:
-        condition |= Q(region__in=regions_for(user, Role.COORDINATOR)) | Q(
-            donor__in=donors_represented(user)
-        )
-    return Listing.objects.filter(condition).select_related("region", "category", "donor")
 
 
 class KrwField(serializers.IntegerField):
@@ -361,10 +318,10 @@ class ListingViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = CappedPagination
 
     def get_queryset(self) -> QuerySet[Listing]:
-        return visible_listings(self.request.user)
+        return listings_visible_to(self.request.user)
 
     def _answer(self, listing: Listing, status_code: int = status.HTTP_200_OK) -> Response:
-        listing = visible_listings(self.request.user).get(pk=listing.pk)
+        listing = listings_visible_to(self.request.user).get(pk=listing.pk)
         return Response(self.get_serializer(listing).data, status=status_code)
 
     @extend_schema(responses={201: ListingSerializer})
@@ -705,6 +662,11 @@ class ClaimHouseholdSerializer(serializers.Serializer):
 
 
 class ClaimSerializer(serializers.ModelSerializer):
+    # A claim past its deadline reads as expired before `expire_due` expires it
+    # (ClaimViewSet reads `Claim.objects.with_effective_state()`).
+    state = serializers.ChoiceField(
+        choices=ClaimState.choices, source="effective_state", read_only=True
+    )
     listing = serializers.PrimaryKeyRelatedField(read_only=True)
     listing_title = serializers.CharField(source="listing.title", read_only=True)
     listing_region = serializers.CharField(source="listing.region.code", read_only=True)
@@ -804,7 +766,8 @@ class FulfilSerializer(serializers.Serializer):
 
 class ClaimViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
     """Claims for households you manage or on listings you coordinate. A claim
-    past its deadline is expired before it is shown or acted on."""
+    past its deadline is shown (and filtered) as expired; reading writes
+    nothing, and an action on it expires it first."""
 
     serializer_class = ClaimSerializer
     lookup_value_regex = ID_PATTERN
@@ -812,7 +775,11 @@ class ClaimViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["requested_at", "state"]
 
     def get_queryset(self) -> QuerySet[Claim]:
-        return claims_visible_to(self.request.user).select_related("requested_by", "decided_by")
+        return (
+            claims_visible_to(self.request.user)
+            .with_effective_state()
+            .select_related("requested_by", "decided_by")
+        )
 
     def _answer(self, claim: Claim, status_code: int = status.HTTP_200_OK) -> Response:
         claim = self.get_queryset().get(pk=claim.pk)
@@ -820,12 +787,10 @@ class ClaimViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         claims = self.filter_queryset(self.get_queryset())
-        claim_expire_overdue(claims=claims)
         page = self.paginate_queryset(claims)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        claim_expire_overdue(claims=self.get_queryset().filter(pk=kwargs["pk"]))
         return Response(self.get_serializer(self.get_object()).data)
 
     @extend_schema(

@@ -12,15 +12,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from djmoney.money import Money
 
-from donors.models import Donor, Match, MatchState, Pledge, PledgeState
+from donors.models import POINTS_REMAINING, Donor, Pledge, PledgeState
 from donors.permissions import donors_represented
-from donors.services import eligible_pledges
-from marketplace.models import Claim, ClaimState, Listing, ListingState
+from exchange.funding import eligible_pledges
+from exchange.models import Claim, ClaimState, Match, MatchState
+from marketplace.models import Listing, ListingState
 from marketplace.selectors import value_per_unit_krw
 from people.models import Role
 from people.permissions import is_finance, regions_for
@@ -70,7 +71,7 @@ def pledge_totals(donor: Donor) -> PledgeTotals:
     sums = Pledge.objects.filter(donor=donor).aggregate(
         sum_points=Sum("points", filter=counted),
         sum_remaining=Sum(
-            F("points") - F("points_held") - F("points_used") - F("points_returned"),
+            POINTS_REMAINING,
             filter=Q(state__in=(PledgeState.ACTIVE, PledgeState.EXHAUSTED)),
         ),
         sum_held=Sum("points_held", filter=counted),
@@ -81,38 +82,14 @@ def pledge_totals(donor: Donor) -> PledgeTotals:
 
 
 def _fundable_by(donors: QuerySet[Donor]) -> QuerySet[Pledge]:
-    """Pledges of `donors` that could take on the match of the outer query.
-
-    The rule of `donors.services.eligible_pledges`, written as one subquery so
-    that a page of matches costs one query however many rows it has, plus the
-    check that enough points are left (the commit refuses a pledge without
-    them, so a match it could not fund must not be offered).
-    """
-    today = timezone.localdate()
-    return (
-        Pledge.objects.filter(
-            donor__in=donors,
-            state=PledgeState.ACTIVE,
-            donor__is_active=True,
-            donor__verified_at__isnull=False,
-            valid_until__gte=today,
-        )
-        .filter(Q(cap_per_claim__isnull=True) | Q(cap_per_claim__gte=OuterRef("private_points")))
-        .filter(
-            points__gte=F("points_held")
-            + F("points_used")
-            + F("points_returned")
-            + OuterRef("private_points")
-        )
-        .filter(
-            Q(preferred_categories__isnull=True)
-            | Q(preferred_categories=OuterRef("claim__listing__category_id"))
-            | Q(preferred_categories=OuterRef("claim__listing__category__parent_id"))
-        )
-        .filter(
-            Q(preferred_districts__isnull=True)
-            | Q(preferred_districts=OuterRef("claim__claimant_region_id"))
-        )
+    """Pledges of `donors` that could take on the match of the outer query: the
+    rule of `PledgeQuerySet.eligible` (enough points left included), as one
+    subquery so that a page of matches costs one query however many rows it has."""
+    return Pledge.objects.filter(donor__in=donors).eligible(
+        points=OuterRef("private_points"),
+        category=OuterRef("claim__listing__category_id"),
+        category_parent=OuterRef("claim__listing__category__parent_id"),
+        district=OuterRef("claim__claimant_region_id"),
     )
 
 
@@ -144,15 +121,9 @@ def fundable_pending_matches(donors: QuerySet[Donor]) -> QuerySet[Match]:
 
 
 def fundable_pledges(match: Match, donor: Donor) -> QuerySet[Pledge]:
-    """The donor's pledges that can take on `match`, expiring first: eligible and
-    with enough points left."""
-    return eligible_pledges(match).filter(
-        donor=donor,
-        points__gte=F("points_held")
-        + F("points_used")
-        + F("points_returned")
-        + match.private_points,
-    )
+    """The donor's pledges that can take on `match` (eligible, enough points
+    left included), expiring first."""
+    return eligible_pledges(match).filter(donor=donor)
 
 
 def matches_visible_to(user) -> QuerySet[Match]:

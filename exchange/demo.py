@@ -14,19 +14,22 @@ from django.db import transaction
 from django.utils import timezone
 from djmoney.money import Money
 
-from donors.demo import seed_donors_demo
-from donors.models import Donor, Match
-from ledger.models import Proposal
-from ledger.services import proposal_approve, proposal_grant_create
-from marketplace.models import Category, Claim, Listing, ResourceKind
-from marketplace.services import (
-    categories_load_csv,
+from donors.models import Donor
+from exchange.donor_demo import seed_donors_demo
+from exchange.models import Claim, Match
+from exchange.services import (
     claim_approve,
     claim_cancel,
     claim_expire_overdue,
     claim_fulfil,
     claim_reject,
     claim_request,
+)
+from ledger.models import Proposal
+from ledger.services import proposal_approve, proposal_grant_create
+from marketplace.models import Category, Listing, ResourceKind
+from marketplace.services import (
+    categories_load_csv,
     household_close,
     household_create,
     listing_create,

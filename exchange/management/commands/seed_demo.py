@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
+from exchange.demo import seed_marketplace_demo
 from people.models import RegionMembership, Role, User
 from people.services import finance_group, membership_grant
 from regions.models import Region
@@ -75,8 +76,6 @@ class Command(BaseCommand):
                 admin.is_staff = admin.is_superuser = True
                 admin.save(update_fields=["is_staff", "is_superuser"])
             rows.append(("demo_admin", "admin"))
-
-        from marketplace.demo import seed_marketplace_demo
 
         # The demo claims notify the demo users by e-mail as real ones would;
         # printed by the console backend, they would bury the logins below.

@@ -31,22 +31,24 @@ from rest_framework.response import Response
 
 from config.exceptions import NotAllowed
 from config.fields import StrictPrimaryKeyRelatedField, api_field_names
-from donors.filters import DonorFilter, MatchFilter, PledgeFilter
-from donors.models import Donor, DonorKind, Match, Pledge
+from donors.filters import DonorFilter, PledgeFilter
+from donors.models import Donor, DonorKind, Pledge
 from donors.permissions import donors_represented
-from donors.selectors import matches_visible_to, private_points_paid
 from donors.services import (
     CONTACT_FIELDS,
     DONOR_FIELDS,
     donor_register,
     donor_update,
     donor_verify,
-    match_commit,
     pledge_confirm,
     pledge_create,
     pledge_withdraw,
 )
 from donors.validators import normalize_brn, validate_brn
+from exchange.donor_selectors import matches_visible_to, private_points_paid
+from exchange.filters import MatchFilter
+from exchange.models import Match
+from exchange.services import match_commit
 from ledger.api import IDEMPOTENCY_HEADER, idempotency_key
 from marketplace.models import Category
 from people.permissions import is_finance

@@ -3,7 +3,7 @@ named `home` in config/urls.py)."""
 
 from django.urls import path, re_path, register_converter
 
-from marketplace import views
+from exchange import views
 
 
 class RowIdConverter:

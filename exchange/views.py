@@ -18,14 +18,13 @@ region; everyone else sees "a household in <district>".
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cached_property
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, QuerySet, Sum, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -50,7 +49,16 @@ from config.web import (
     requires,
 )
 from donors.exceptions import NotMatched
-from donors.services import split_cost
+from exchange.funding import split_cost
+from exchange.models import ACTIVE_CLAIM_STATES, Claim, ClaimState, is_funded
+from exchange.selectors import claims_visible_to, listings_visible_to
+from exchange.services import (
+    claim_approve,
+    claim_cancel,
+    claim_fulfil,
+    claim_reject,
+    claim_request,
+)
 from ledger.exceptions import InsufficientPoints
 from ledger.labels import kind_label
 from ledger.models import Account, Purpose
@@ -74,10 +82,7 @@ from marketplace.forms import (
     ReasonForm,
 )
 from marketplace.models import (
-    ACTIVE_CLAIM_STATES,
     PUBLIC_LISTING_STATES,
-    Claim,
-    ClaimState,
     FollowUp,
     Household,
     HouseholdStatus,
@@ -85,19 +90,13 @@ from marketplace.models import (
     ListingState,
 )
 from marketplace.selectors import (
+    Viewer,
     catalogue,
-    claims_visible_to,
     households_visible_to,
     points_per_unit,
     value_per_unit_krw,
 )
 from marketplace.services import (
-    claim_approve,
-    claim_cancel,
-    claim_expire_overdue,
-    claim_fulfil,
-    claim_reject,
-    claim_request,
     follow_up_record,
     household_close,
     household_create,
@@ -135,37 +134,10 @@ def safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
-class Viewer:
-    """What the signed-in (or anonymous) user may see, worked out once per request."""
-
-    def __init__(self, user: Any) -> None:
-        self.user = user
-
-    @cached_property
-    def case_region_ids(self) -> set[int]:
-        return set(regions_for(self.user, Role.CASE_MANAGER).values_list("pk", flat=True))
-
-    @cached_property
-    def districts(self) -> dict[str, Region]:
-        return {r.code: r for r in Region.objects.filter(level=Level.DISTRICT)}
-
-    def sees_household(self, household: Household) -> bool:
-        return household.dong_id in self.case_region_ids
-
-    def district_of(self, region: Region) -> Region | None:
-        codes = region.ancestor_codes
-        return self.districts.get(codes[1]) if len(codes) > 1 else None
-
-
-def _match_state(claim: Claim) -> str | None:
-    try:
-        return claim.match.state
-    except ObjectDoesNotExist:
-        return None
-
-
 def claim_queryset() -> QuerySet[Claim]:
-    return Claim.objects.select_related(
+    """Claims for the pages, each with `effective_state` (an overdue claim shows
+    as expired before `expire_due` expires it: a page never writes)."""
+    return Claim.objects.with_effective_state().select_related(
         "listing__region", "listing__category", "household__dong", "match"
     )
 
@@ -185,23 +157,22 @@ def decorate_claims(
     """Mark each claim with what this user may see of its household and which
     actions they may take. The permission of a transition depends only on the
     claim's state and its two regions, so it is asked once per combination."""
-    allowed: dict[tuple[str, int, int], set[str]] = {}
+    allowed: dict[tuple[str, int, int, bool], set[str]] = {}
     rows = []
     for claim in claims:
-        key = (claim.state, claim.household.dong_id, claim.listing.region_id)
+        effective = getattr(claim, "effective_state", claim.state)
+        if effective != claim.state:
+            # Shown as it will be once `expire_due` runs: expired, with no
+            # action. Set on this copy for display only (the field is protected
+            # against changes that would be saved), and never saved.
+            claim.__dict__["state"] = effective
+        funded = is_funded(claim)
+        key = (claim.state, claim.household.dong_id, claim.listing.region_id, funded)
         if key not in allowed:
             names = {t.name for t in claim.get_available_user_state_transitions(viewer.user)}
             allowed[key] = names & set(CLAIM_ACTIONS)
-        actions = set(allowed[key])
-        claim.waiting_for_match = bool(
-            claim.state == ClaimState.REQUESTED
-            and claim.is_exchange
-            and claim.cost_points
-            and _match_state(claim) != "committed"
-        )
-        if claim.waiting_for_match:
-            actions.discard("approve")
-        claim.actions = actions
+        claim.waiting_for_match = claim.state == ClaimState.REQUESTED and not funded
+        claim.actions = set(allowed[key])
         claim.household_visible = not anonymous and viewer.sees_household(claim.household)
         claim.household_district = viewer.district_of(claim.household.dong)
         # The notice, error or form of an action just taken, shown on the card.
@@ -280,10 +251,11 @@ def _listing(pk: int) -> Listing:
     )
 
 
-def _may_open(listing: Listing, user: Any, is_coordinator: bool) -> bool:
-    if listing.state in PUBLIC_LISTING_STATES or is_coordinator:
+def _may_open(listing: Listing, user: Any) -> bool:
+    """`listings_visible_to`, asked without a query for a public listing."""
+    if listing.state in PUBLIC_LISTING_STATES:
         return True
-    return claims_visible_to(user).filter(listing=listing).exists()
+    return listings_visible_to(user).filter(pk=listing.pk).exists()
 
 
 def claim_split(listing: Listing, quantity: int) -> dict[str, int]:
@@ -326,9 +298,14 @@ def _render_listing(
     user = request.user
     viewer = Viewer(user)
     is_coordinator = may_act(user, Role.COORDINATOR, listing.region)
-    if not _may_open(listing, user, is_coordinator):
+    if not _may_open(listing, user):
         raise Http404
     listing_actions([listing], user)
+    # Units held by claims past their deadline are shown free, as they will be
+    # once `expire_due` expires those claims (the page itself writes nothing; a
+    # new claim expires them first). The buttons above count them still held.
+    overdue = Claim.objects.filter(listing=listing).overdue().aggregate(units=Sum("quantity"))
+    listing.quantity_held -= overdue["units"] or 0
     is_case_manager = user.is_authenticated and has_role(user, Role.CASE_MANAGER)
     households = None
     if is_case_manager:
@@ -372,11 +349,6 @@ def _render_listing(
     )
 
 
-def _expire_claims_of(listing_pk: int) -> None:
-    # Shown quantities count held units; a claim past its deadline must not hold any.
-    claim_expire_overdue(claims=Claim.objects.filter(listing_id=listing_pk))
-
-
 @require_GET
 @vary_on_headers("HX-Request")
 def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -384,12 +356,11 @@ def listing_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # The claim form's cost for the quantity being typed (read only).
         listing = _listing(pk)
         user = request.user
-        if not _may_open(listing, user, may_act(user, Role.COORDINATOR, listing.region)):
+        if not _may_open(listing, user):
             raise Http404
         split = claim_split(listing, _split_quantity(request.GET.get("quantity")))
         context = {"listing": listing, "split": split}
         return render_fragment(request, "marketplace/partials/claim_split.html", context)
-    _expire_claims_of(pk)
     return _render_listing(request, _listing(pk))
 
 
@@ -563,17 +534,17 @@ def my_claims(user: Any, viewer: Viewer) -> dict[str, list[Claim]]:
     ones by state, and the recently closed ones."""
     regions = regions_for(user, Role.CASE_MANAGER)
     claims = claim_queryset().filter(household__dong__in=regions)
-    claim_expire_overdue(claims=claims)
     active = decorate_claims(
-        claims.filter(state__in=ACTIVE_CLAIM_STATES).order_by(
+        claims.filter(effective_state__in=ACTIVE_CLAIM_STATES).order_by(
             _state_rank(list(ACTIVE_CLAIM_STATES)), "-requested_at", "-pk"
         )[:MY_CLAIMS_ROWS],
         viewer,
     )
+    # An overdue claim not expired yet has no closing time: it sorts first.
     closed = decorate_claims(
-        claims.exclude(state__in=ACTIVE_CLAIM_STATES).order_by("-closed_at", "-pk")[
-            :RECENT_CLOSED_CLAIMS
-        ],
+        claims.exclude(effective_state__in=ACTIVE_CLAIM_STATES).order_by(
+            F("closed_at").desc(nulls_first=True), "-pk"
+        )[:RECENT_CLOSED_CLAIMS],
         viewer,
     )
     return {"my_claims": active, "closed_claims": closed}
@@ -857,7 +828,6 @@ def _render_household(
             prefix=f"fu{follow_up.pk}"
         )
     shown = claim_queryset().filter(household=household)
-    claim_expire_overdue(claims=shown)
     claims = decorate_claims(shown.order_by("-requested_at", "-pk")[:50], Viewer(request.user))
     here = reverse("marketplace:household", args=[household.pk])
     if purpose.fields:

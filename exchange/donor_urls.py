@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from donors import views
+from exchange import donor_views as views
 
 app_name = "donors"
 

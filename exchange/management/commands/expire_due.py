@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand
 
 from donors.services import pledge_expire_overdue
-from marketplace.services import claim_expire_overdue, listing_expire_overdue
+from exchange.services import claim_expire_overdue
+from marketplace.services import listing_expire_overdue
 
 
 class Command(BaseCommand):

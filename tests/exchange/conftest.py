@@ -1,0 +1,9 @@
+# The marketplace's and the donors' fixtures are reused.
+from tests.donors.conftest import donor, donor_rep, finance, make_pledge  # noqa: F401
+from tests.marketplace.conftest import (  # noqa: F401
+    categories,
+    grant,
+    household,
+    make_listing,
+    people,
+)
