@@ -33,8 +33,8 @@ from django.utils import timezone
 
 from config import tasks
 from config.jobs import run_job
-from marketplace.models import Claim, ClaimState
-from marketplace.services import claim_request
+from exchange.models import Claim, ClaimState
+from exchange.services import claim_request
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

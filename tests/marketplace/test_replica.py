@@ -18,7 +18,8 @@ from django.db import connection, connections
 from django.db.utils import load_backend
 from psycopg import sql
 
-from marketplace.models import Claim, Listing
+from exchange.models import Claim
+from marketplace.models import Listing
 
 pytestmark = [
     pytest.mark.postgres,
