@@ -1,8 +1,13 @@
+import datetime
 from decimal import Decimal
 
 import pytest
+from djmoney.money import Money
 
+from exchange.services import claim_request
+from marketplace.services import listing_create, listing_publish
 from people.models import Role
+from people.services import finance_group
 from tests import factories
 
 
@@ -77,3 +82,88 @@ def household(daejeon, people):
         size=3,
         notes="독거 어르신 동거",
     )
+
+
+# --- fixtures of the API tests ---------------------------------------------------------------
+
+
+@pytest.fixture
+def nobody(django_user_model, db):
+    """A signed-in user with no role anywhere (as a donor's representative is)."""
+    return django_user_model.objects.create_user(username="nobody", password="pw-for-tests-only")
+
+
+@pytest.fixture
+def listing_payload(daejeon, categories) -> dict:
+    return {
+        "region": daejeon["서구"].code,
+        "kind": "goods",
+        "category": "daily_living.side_dishes",
+        "title": "김장 김치",
+        "description": "10kg 상자",
+        "quantity": 5,
+        "unit": "상자",
+        "value_per_unit_krw": 35_000,
+        "available_from": "2026-01-01",
+    }
+
+
+@pytest.fixture
+def offer(daejeon, categories, people):
+    """offer(title, region_name="서구", **terms): a published listing with any terms."""
+
+    def make(title: str, region_name: str = "서구", **terms):
+        fields = {
+            "kind": "goods",
+            "category": "daily_living.side_dishes",
+            "quantity": 10,
+            "unit": "개",
+            "value_per_unit": Money(20_000, "KRW"),
+            "available_from": datetime.date(2026, 1, 1),
+            **terms,
+        }
+        fields["category"] = categories[fields["category"]]
+        by = people["coord_daedeok" if region_name == "대덕구" else "coord_seo"]
+        listing = listing_create(by=by, region=daejeon[region_name], title=title, **fields)
+        return listing_publish(listing=listing, by=by)
+
+    return make
+
+
+@pytest.fixture
+def claim_for(people, household):
+    """claim_for(listing, quantity=2, **extra): a claim by 대덕구's case manager."""
+
+    def make(listing, quantity=2, **extra):
+        return claim_request(
+            by=people["cm_daedeok"],
+            listing=listing,
+            household=household,
+            quantity=quantity,
+            **extra,
+        )
+
+    return make
+
+
+# --- fixtures of the page tests --------------------------------------------------------------
+
+
+@pytest.fixture
+def finance(db, django_user_model):
+    user = django_user_model.objects.create_user(username="fin", password="pw-for-tests-only")
+    user.groups.add(finance_group())
+    return user
+
+
+@pytest.fixture
+def donor_like(db, django_user_model):
+    """Signed in, but without any post."""
+    return django_user_model.objects.create_user(username="nobody", password="pw-for-tests-only")
+
+
+@pytest.fixture
+def claim(people, make_listing, household, grant, daejeon):
+    grant(daejeon["대덕구"], 1000)
+    listing = make_listing(quantity=10, krw=20_000)
+    return claim_request(by=people["cm_daedeok"], listing=listing, household=household, quantity=4)
