@@ -280,7 +280,7 @@ def test_other_exceptions_are_left_to_django():
 
 def test_the_domain_error_middleware_is_installed(client, db, monkeypatch):
     # A service refusal that escapes a view, through the whole stack.
-    from marketplace import views
+    from exchange import views
 
     def refuse(**kwargs):
         raise DomainError("카탈로그를 지금 볼 수 없습니다.")
