@@ -136,7 +136,8 @@ def test_htmx_gets_the_panel_only(claims, people):
 def test_a_claims_page_shows_figures_and_history_in_order(claims, people):
     done = claims["done"]
     body = _client(people["cm_daedeok"]).get(f"/claims/{done.pk}/").content.decode()
-    steps = re.findall(r'class="history-step" data-from="(\w+)" data-to="(\w+)"', body)
+    steps = re.findall(r'data-subject="claim" data-from="(\w*)" data-to="(\w+)"', body)
+    assert ("", "requested") in steps
     assert ("requested", "approved") in steps and ("approved", "fulfilled") in steps
     assert steps.index(("requested", "approved")) < steps.index(("approved", "fulfilled"))
     assert "재고 충분" in body  # the decision's reason
@@ -147,6 +148,16 @@ def test_a_claims_page_shows_figures_and_history_in_order(claims, people):
     assert f'data-figure="wallet-share">{match.public_points:,}' in body
     assert f'data-figure="donor-share">{match.private_points:,}' in body
     assert f'data-figure="moved">{done.points_paid:,}' in body
+
+
+def test_a_claims_page_offers_the_viewers_own_actions(claims, people):
+    waiting = claims["waiting"]
+    body = _client(people["coord_seo"]).get(f"/claims/{waiting.pk}/").content.decode()
+    assert 'data-action="approve"' in body and 'data-action="reject"' in body
+    body = _client(people["cm_daedeok"]).get(f"/claims/{waiting.pk}/").content.decode()
+    assert 'data-action="cancel"' in body and 'data-action="approve"' not in body
+    body = _client(people["coord_seo"]).get(f"/claims/{claims['done'].pk}/").content.decode()
+    assert "data-action=" not in body.split('id="claim-panel"')[1]
 
 
 def test_a_claim_one_may_not_see_is_not_found_and_named_nowhere(claims, people, household):
