@@ -27,6 +27,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -181,8 +182,8 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _actors(user_ids: set[int]) -> dict[int, dict[str, Any]]:
-    """Office and roles of the people who moved a claim, in two queries."""
+def _actors(user_ids: set[int]) -> dict[int, Any]:
+    """The people who moved a claim, each with all their posts (`posts`), in two queries."""
     if not user_ids:
         return {}
     users = (
@@ -191,16 +192,24 @@ def _actors(user_ids: set[int]) -> dict[int, dict[str, Any]]:
         .prefetch_related(
             Prefetch(
                 "region_memberships",
-                queryset=RegionMembership.objects.active().select_related("region"),
+                queryset=RegionMembership.objects.select_related("region"),
                 to_attr="posts",
             )
         )
     )
-    answer = {}
-    for user in users:
-        roles = sorted({f"{m.get_role_display()} · {m.region.name}" for m in user.posts})
-        answer[user.pk] = {"office": user.office, "roles": roles}
-    return answer
+    return {user.pk: user for user in users}
+
+
+def _who(user: Any, day: datetime.date) -> dict[str, Any]:
+    """Office and the posts `user` held on `day` (not their posts today)."""
+    roles = sorted(
+        {
+            f"{m.get_role_display()} · {m.region.name}"
+            for m in user.posts
+            if m.starts_on <= day and (m.ends_on is None or m.ends_on >= day)
+        }
+    )
+    return {"office": user.office, "roles": roles}
 
 
 def claim_history(claim: Claim) -> dict[str, list[Any]]:
@@ -221,7 +230,8 @@ def claim_history(claim: Claim) -> dict[str, list[Any]]:
         step.is_match = step.object_type_id != claim_type.pk
         step.source_label = labels.get(step.source, step.source)
         step.target_label = labels.get(step.target, step.target)
-        step.actor = actors.get(step.by_id)
+        actor = actors.get(step.by_id)
+        step.actor = _who(actor, timezone.localdate(step.at)) if actor is not None else None
     postings = list(
         Transaction.objects.filter(object_type=claim_type, object_id=str(claim.pk))
         .prefetch_related(
