@@ -97,4 +97,12 @@ def test_case_manager_filters_claims_and_reads_one_claims_history(
     )
     expect(page.locator(".household-code")).to_have_text(household.code)
     screenshot("claims-02-claim-history")
+
+    # On a phone: the claims list's cards still show every row, nothing cut off.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/claims/")
+    expect(page.locator("#claim-list-panel [data-claim]")).to_have_count(2)
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not overflow
+    screenshot("claims-03-phone")
     assert waiting.pk != done.pk
