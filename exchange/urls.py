@@ -3,7 +3,7 @@ named `home` in config/urls.py)."""
 
 from django.urls import path, re_path, register_converter
 
-from exchange import views
+from exchange import claim_views, views
 
 
 class RowIdConverter:
@@ -40,6 +40,8 @@ urlpatterns = [
         {"action": "withdraw"},
         name="listing_withdraw",
     ),
+    path("claims/", claim_views.claim_list, name="claims"),
+    path("claims/<rowid:pk>/", claim_views.claim_detail, name="claim_page"),
     path(
         "claims/<rowid:pk>/approve/",
         views.claim_action,

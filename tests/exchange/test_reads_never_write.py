@@ -77,6 +77,9 @@ def test_no_read_of_an_overdue_claim_writes(overdue, people, household, donor_re
     reads = {
         people["cm_daedeok"]: [
             "/dashboard/",
+            "/claims/",
+            "/claims/?state=expired",
+            *(f"/claims/{c.pk}/" for c in claims),
             f"/listings/{listing.pk}/",
             f"/households/{household.pk}/",
             "/api/v1/claims/",
@@ -85,6 +88,8 @@ def test_no_read_of_an_overdue_claim_writes(overdue, people, household, donor_re
         ],
         people["coord_seo"]: [
             "/dashboard/",
+            "/claims/",
+            *(f"/claims/{c.pk}/" for c in claims),
             f"/listings/{listing.pk}/",
             "/review/duplicates/",
             "/api/v1/claims/",

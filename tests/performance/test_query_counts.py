@@ -258,6 +258,8 @@ PAGES: dict[str, tuple[str | None, str, Callable[[World, int], None], int, int]]
     "dashboard-donor-rep": ("donor_rep", "/dashboard/", World.donors, 5, 25),
     "households": ("cm_daedeok", "/households/", World.households, 5, 18),
     "duplicates": ("coord_seo", "/review/duplicates/", World.duplicate_claims, 5, 18),
+    "claims-case-manager": ("cm_daedeok", "/claims/", World.claims, 5, 50),
+    "claims-coordinator": ("coord_seo", "/claims/", World.claims, 5, 50),
     "wallet": ("cm_daedeok", "/wallet/{district}/", World.grants, 5, 25),
     "finance-accounts": ("finance", "/finance/", World.accounts, 5, 25),
     "finance-statement": ("finance", "/finance/accounts/{wallet}/", World.grants, 5, 25),

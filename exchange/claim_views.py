@@ -1,0 +1,272 @@
+"""The claims pages: `/claims/`, the claims the signed-in user may see, and
+`/claims/<id>/`, one claim with its whole history.
+
+Who sees which claim is `exchange.selectors.claims_visible_to` and nothing
+else: a claim outside it is not found (404, a body that names nothing), as for
+the claim actions. The household is named only to those `Viewer.sees_household`
+allows; everyone else reads "a household in <district>". Showing a household's
+code is a read of its record: one personal-data access record per household
+shown (`audit.services.access_record`, one INSERT), the only write of these GETs.
+
+A claim's history is the audit log's transitions of the claim and of its match
+(`audit.TransitionLog`, who by office and role) and the ledger's transactions
+that name the claim (`Transaction.object_type/object_id`: its hold, settle,
+release and the donor's share held and settled all name the claim).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from audit.models import AccessAction, TransitionLog
+from audit.services import access_record
+from config.pagination import CappedPaginator
+from config.web import render_page
+from exchange.models import Claim, ClaimState, Match, MatchState
+from exchange.selectors import claims_visible_to
+from exchange.views import claim_queryset, decorate_claims
+from ledger.labels import kind_label
+from ledger.models import Entry, Transaction
+from marketplace.forms import category_choices
+from marketplace.models import Category
+from marketplace.selectors import Viewer
+from people.models import RegionMembership
+from regions.models import Level, Region
+
+#: Rows per page of the claims list.
+CLAIMS_PER_PAGE = 50
+#: The dates a filter accepts: a day near the calendar's ends would overflow
+#: when turned into the start or end of that day in the local time zone.
+EARLIEST, LATEST = datetime.date(2000, 1, 1), datetime.date(9998, 12, 31)
+
+
+class ClaimListFilterForm(forms.Form):
+    """The claims list's filters. Every field is optional; a value that is not
+    understood is shown next to its field and not applied."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Listing title or claim number")}
+        ),
+    )
+    state = forms.ChoiceField(
+        label=_("State"),
+        required=False,
+        choices=[("", _("All")), *ClaimState.choices],
+        error_messages={"invalid_choice": _("Choose a listed state.")},
+    )
+    district = forms.ChoiceField(
+        label=_("District (claiming or providing)"),
+        required=False,
+        error_messages={"invalid_choice": _("Choose a listed district.")},
+    )
+    category = forms.ChoiceField(
+        label=_("Category"),
+        required=False,
+        error_messages={"invalid_choice": _("Choose a listed category.")},
+    )
+    requested_from = forms.DateField(
+        label=_("Requested from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+    )
+    requested_to = forms.DateField(
+        label=_("Requested until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [
+            ("", _("All")),
+            *category_choices(parents_selectable=True),
+        ]
+        districts = Region.objects.filter(level=Level.DISTRICT).order_by("path")
+        self.fields["district"].choices = [("", _("All")), *((d.code, d.name) for d in districts)]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("requested_from"), cleaned.get("requested_to")
+        if start and end and end < start:
+            self.add_error("requested_to", _("The end date is before the start date."))
+        for name in ("requested_from", "requested_to"):
+            day = cleaned.get(name)
+            if day is not None and not (
+                datetime.date(2000, 1, 1) <= day <= datetime.date(9998, 12, 31)
+            ):
+                self.add_error(name, _("Enter a date between 2000 and 9998."))
+        return cleaned
+
+    def apply(self, claims: QuerySet[Claim]) -> QuerySet[Claim]:
+        """`claims` narrowed by the filters that were understood."""
+        if not self.is_bound:
+            return claims
+        self.is_valid()
+        data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+        text = (data.get("q") or "").strip()
+        if text:
+            number = text.lstrip("#")
+            condition = Q(listing__title__icontains=text)
+            if number.isdigit() and len(number) <= 18:
+                condition |= Q(pk=int(number))
+            claims = claims.filter(condition)
+        if data.get("state"):
+            claims = claims.filter(effective_state=data["state"])
+        if data.get("district"):
+            # A region's path holds every code above it, its own included.
+            inside = f"/{data['district']}/"
+            claims = claims.filter(
+                Q(claimant_region__path__contains=inside)
+                | Q(provider_region__path__contains=inside)
+            )
+        if data.get("category"):
+            code = data["category"]
+            categories = Category.objects.filter(Q(code=code) | Q(parent__code=code))
+            claims = claims.filter(
+                listing__category_id__in=list(categories.values_list("pk", flat=True))
+            )
+        if data.get("requested_from"):
+            claims = claims.filter(requested_at__date__gte=data["requested_from"])
+        if data.get("requested_to"):
+            claims = claims.filter(requested_at__date__lte=data["requested_to"])
+        return claims
+
+
+def _visible(user: Any) -> QuerySet[Claim]:
+    """The page's claims (with `effective_state`) among those `user` may see."""
+    return claim_queryset().filter(pk__in=claims_visible_to(user).values("pk"))
+
+
+def _record_households(request: HttpRequest, claims: list[Claim]) -> None:
+    """One personal-data access record per household whose code is shown."""
+    shown = {c.household_id: c.household for c in claims if c.household_visible}
+    if shown:
+        access_record(request=request, households=shown.values(), action=AccessAction.LIST)
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def claim_list(request: HttpRequest) -> HttpResponse:
+    form = ClaimListFilterForm(request.GET or None)
+    claims = form.apply(_visible(request.user)).order_by("-requested_at", "-pk")
+    page = CappedPaginator(claims, CLAIMS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = decorate_claims(page.object_list, Viewer(request.user))
+    _record_households(request, rows)
+    context = {"form": form, "page": page, "claims": rows}
+    return render_page(
+        request,
+        "marketplace/claims.html",
+        context,
+        fragment="marketplace/partials/claim_list_panel.html",
+    )
+
+
+def _actors(user_ids: set[int]) -> dict[int, Any]:
+    """The people who moved a claim, each with all their posts (`posts`), in two queries."""
+    if not user_ids:
+        return {}
+    users = (
+        get_user_model()
+        .objects.filter(pk__in=user_ids)
+        .prefetch_related(
+            Prefetch(
+                "region_memberships",
+                queryset=RegionMembership.objects.select_related("region"),
+                to_attr="posts",
+            )
+        )
+    )
+    return {user.pk: user for user in users}
+
+
+def _who(user: Any, day: datetime.date) -> dict[str, Any]:
+    """Office and the posts `user` held on `day` (not their posts today)."""
+    roles = sorted(
+        {
+            f"{m.get_role_display()} · {m.region.name}"
+            for m in user.posts
+            if m.starts_on <= day and (m.ends_on is None or m.ends_on >= day)
+        }
+    )
+    return {"office": user.office, "roles": roles}
+
+
+def claim_history(claim: Claim) -> dict[str, list[Any]]:
+    """The claim's transitions (its own and its match's, in time order) and the
+    ledger transactions that name it, each with its entries."""
+    claim_type = ContentType.objects.get_for_model(Claim)
+    condition = Q(object_type=claim_type, object_id=str(claim.pk))
+    match = getattr(claim, "match", None)
+    if match is not None:
+        match_type = ContentType.objects.get_for_model(Match)
+        condition |= Q(object_type=match_type, object_id=str(match.pk))
+    transitions = list(TransitionLog.objects.filter(condition).order_by("at", "pk"))
+    actors = _actors({t.by_id for t in transitions if t.by_id})
+    claim_labels = dict(ClaimState.choices)
+    match_labels = dict(MatchState.choices)
+    for step in transitions:
+        labels = claim_labels if step.object_type_id == claim_type.pk else match_labels
+        step.is_match = step.object_type_id != claim_type.pk
+        step.source_label = labels.get(step.source, step.source)
+        step.target_label = labels.get(step.target, step.target)
+        actor = actors.get(step.by_id)
+        step.actor = _who(actor, timezone.localdate(step.at)) if actor is not None else None
+    postings = list(
+        Transaction.objects.filter(object_type=claim_type, object_id=str(claim.pk))
+        .prefetch_related(
+            Prefetch(
+                "entries",
+                queryset=Entry.objects.select_related("account").order_by("pk"),
+            )
+        )
+        .order_by("posted_at", "pk")
+    )
+    for posting in postings:
+        posting.kind_label = kind_label(posting.kind)
+    return {"transitions": transitions, "postings": postings}
+
+
+@require_GET
+@login_required
+@vary_on_headers("HX-Request")
+def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_object_or_404(_visible(request.user), pk=pk)
+    [claim] = decorate_claims([claim], Viewer(request.user))
+    _record_households(request, [claim])
+    history = claim_history(claim)
+    # The reverse one-to-one's "no match" is an AttributeError: None here.
+    match = getattr(claim, "match", None)
+    here = reverse("marketplace:claim_page", args=[claim.pk])
+    context = {
+        "claim": claim,
+        "match": match,
+        "history": history,
+        "here": here,
+    }
+    return render_page(
+        request,
+        "marketplace/claim_page.html",
+        context,
+        fragment="marketplace/partials/claim_page_panel.html",
+    )
