@@ -54,9 +54,14 @@ def _fast_password_hashing(settings):
 def _fresh_cache():
     # DRF's throttles (sign-in, failed tokens) count per address in the cache,
     # which would otherwise carry one test's requests into the next.
+    from django.contrib.contenttypes.models import ContentType
     from django.core.cache import cache
 
     cache.clear()
+    # A transactional test's flush and serialized rollback can give the content
+    # types new ids; the per-process cache of them would otherwise hand the next
+    # test ids that no longer exist (a foreign-key violation in the audit log).
+    ContentType.objects.clear_cache()
 
 
 def pytest_collection_modifyitems(items):
