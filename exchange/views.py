@@ -39,7 +39,7 @@ from audit.models import AccessAction, AccessPurpose
 from audit.services import access_record
 from config.exceptions import DomainError, NotAllowed
 from config.htmx import go_to, wants_fragment
-from config.pagination import CappedPaginator
+from config.pagination import CappedPaginator, KnownCountPaginator
 from config.routers import replica_reads
 from config.web import (
     attach_error,
@@ -1022,9 +1022,10 @@ def wallet_statement(request: HttpRequest, code: str) -> HttpResponse:
         statement = account_statement(account)
         balance = statement.closing
         # Newest first; each row still carries its own running balance.
-        page = Paginator(statement.entries.order_by("-sequence"), ENTRIES_PER_PAGE).get_page(
-            request.GET.get("page")
-        )
+        # The account's sequence is the count of its entries: no COUNT(*) over them.
+        page = KnownCountPaginator(
+            statement.entries.order_by("-sequence"), ENTRIES_PER_PAGE, count=account.sequence
+        ).get_page(request.GET.get("page"))
         for entry in page.object_list:
             entry.kind_label = kind_label(entry.transaction.kind)
             rows.append(entry)

@@ -1000,3 +1000,23 @@ def test_membership_ending_removes_the_role(client, daejeon, make_member, make_l
     client.force_login(former)
     assert client.get("/listings/new/").status_code == 403
     assert client.post(f"/listings/{draft.pk}/publish/", {}).status_code == 403
+
+
+def test_a_wallet_statement_takes_its_count_from_the_account(client, people, daejeon, grant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _n in range(55):
+        grant(daejeon["대덕구"], 1)
+    client.force_login(people["cm_daedeok"])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/wallet/{daejeon['대덕구'].code}/")
+    assert response.status_code == 200
+    assert not [
+        q
+        for q in queries.captured_queries
+        if "COUNT(" in q["sql"].upper() and "ledger_entry" in q["sql"]
+    ]
+    assert "page=2" in response.content.decode()
+    second = client.get(f"/wallet/{daejeon['대덕구'].code}/", {"page": "2"}).content.decode()
+    assert len(re.findall(r'<td class="num running">', second)) == 5
