@@ -404,6 +404,15 @@ API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 30, minimum=1)
 # A signed-in session ends after this many minutes without a request. The
 # last request's time is rewritten at most once a minute (people/middleware.py).
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30, minimum=1)
+# Sessions are read from the cache and written through to the database when the
+# cache is Redis, which every worker shares: a signed-in request then reads no
+# session row. Not with this process's memory: a sign-out in one worker would
+# leave the session in the others' caches, so those keep the database engine.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if _CACHE_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 # --- Content-Security-Policy and other headers ---------------------------------
 # Everything the pages load comes from this site: no inline scripts or styles

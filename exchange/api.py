@@ -827,7 +827,13 @@ class ClaimViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
             justification=data.get("justification", ""),
             idempotency_key=key,
         )
-        return self._answer(claim, status.HTTP_201_CREATED)
+        if getattr(claim, "effective_state", None) is None:
+            # A replay answers with the claim as it is now (it may have moved on).
+            return self._answer(claim, status.HTTP_201_CREATED)
+        # A claim just made is answered from the service's object, not read again:
+        # it is for a household this user manages (the service checked), so it is
+        # theirs to see; its listing, regions and household came loaded.
+        return Response(self.get_serializer(claim).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ClaimDecisionSerializer, responses=ClaimSerializer)
     @action(detail=True, methods=["post"])

@@ -194,11 +194,13 @@ def _claim_request_locked(by, listing, household, quantity, justification, idemp
         # The private half first (it locks a pledge), then the public half from the
         # wallet: pledges are always locked before ledger accounts, and the wallet
         # is locked with the pledge's accounts, all at once.
-        match_open(claim=claim, by=by, also_lock=[account_for(claimant, Purpose.WALLET)])
+        # The claiming region's wallet, read once for the lock and the hold.
+        wallet = account_for(claimant, Purpose.WALLET)
+        match_open(claim=claim, by=by, also_lock=[wallet])
         public, _private = split_cost(claim.cost_points)
         if public:
             claim.hold = hold(
-                source=account_for(claimant, Purpose.WALLET),
+                source=wallet,
                 amount=public,
                 memo=_("Claim #%(pk)s: %(title)s") % {"pk": claim.pk, "title": listing.title},
                 obj=claim,
@@ -215,6 +217,10 @@ def _claim_request_locked(by, listing, household, quantity, justification, idemp
         reason=claim.justification,
     )
     notifications.claim_requested(claim)
+    # What `Claim.objects.with_effective_state()` would read: a claim just made
+    # is not overdue (its deadlines lie ahead). A replay's claim, read from the
+    # database, has no `effective_state`.
+    claim.effective_state = claim.state
     return claim
 
 

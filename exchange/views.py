@@ -39,7 +39,7 @@ from audit.models import AccessAction, AccessPurpose
 from audit.services import access_record
 from config.exceptions import DomainError, NotAllowed
 from config.htmx import go_to, wants_fragment
-from config.pagination import CappedPaginator
+from config.pagination import CappedPaginator, KnownCountPaginator
 from config.routers import replica_reads
 from config.web import (
     attach_error,
@@ -107,7 +107,13 @@ from marketplace.services import (
     listing_withdraw,
 )
 from people.models import Role
-from people.permissions import active_memberships, is_finance, may_act, regions_for
+from people.permissions import (
+    active_memberships,
+    is_finance,
+    may_act,
+    posts_read_once,
+    regions_for,
+)
 from regions.models import Level, Region
 from regions.selectors import exchange_region
 
@@ -157,6 +163,11 @@ def decorate_claims(
     """Mark each claim with what this user may see of its household and which
     actions they may take. The permission of a transition depends only on the
     claim's state and its two regions, so it is asked once per combination."""
+    with posts_read_once(viewer.user):
+        return _decorate_claims(claims, viewer, anonymous=anonymous)
+
+
+def _decorate_claims(claims: Iterable[Claim], viewer: Viewer, *, anonymous: bool) -> list[Claim]:
     allowed: dict[tuple[str, int, int, bool], set[str]] = {}
     rows = []
     for claim in claims:
@@ -184,17 +195,18 @@ def decorate_claims(
 def listing_actions(listings: Iterable[Listing], user: Any) -> None:
     """Set `actions` on each listing: the publish/withdraw buttons this user may press."""
     allowed: dict[tuple[str, int, bool, bool], set[str]] = {}
-    for listing in listings:
-        key = (
-            listing.state,
-            listing.region_id,
-            listing.quantity_held == 0,
-            listing.availability_ended,
-        )
-        if key not in allowed:
-            names = {t.name for t in listing.get_available_user_state_transitions(user)}
-            allowed[key] = names & set(LISTING_ACTIONS)
-        listing.actions = allowed[key]
+    with posts_read_once(user):
+        for listing in listings:
+            key = (
+                listing.state,
+                listing.region_id,
+                listing.quantity_held == 0,
+                listing.availability_ended,
+            )
+            if key not in allowed:
+                names = {t.name for t in listing.get_available_user_state_transitions(user)}
+                allowed[key] = names & set(LISTING_ACTIONS)
+            listing.actions = allowed[key]
 
 
 # --- the public catalogue ------------------------------------------------------------------
@@ -1010,9 +1022,10 @@ def wallet_statement(request: HttpRequest, code: str) -> HttpResponse:
         statement = account_statement(account)
         balance = statement.closing
         # Newest first; each row still carries its own running balance.
-        page = Paginator(statement.entries.order_by("-sequence"), ENTRIES_PER_PAGE).get_page(
-            request.GET.get("page")
-        )
+        # The account's sequence is the count of its entries: no COUNT(*) over them.
+        page = KnownCountPaginator(
+            statement.entries.order_by("-sequence"), ENTRIES_PER_PAGE, count=account.sequence
+        ).get_page(request.GET.get("page"))
         for entry in page.object_list:
             entry.kind_label = kind_label(entry.transaction.kind)
             rows.append(entry)

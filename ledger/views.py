@@ -28,6 +28,7 @@ from django_fsm import can_proceed
 from config.exceptions import DomainError, NotAllowed
 from config.exports import csv_response
 from config.htmx import wants_fragment
+from config.pagination import CappedPaginator, KnownCountPaginator
 from config.routers import replica_reads
 from config.web import attach_error, error_message, form_status, render_page, requires
 from ledger.charts import line_chart_svg, region_wallet_chart
@@ -175,7 +176,14 @@ def account_statement_view(request: HttpRequest, pk: int) -> HttpResponse:
     entries = statement.entries.select_related("transaction__posted_by", "transaction__reversed_by")
     if wants_csv:
         return _statement_csv(account, statement, entries, first, last)
-    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
+    if start is None and end is None:
+        # The account's sequence is the count of its entries: no COUNT(*) over them.
+        paginator: Paginator = KnownCountPaginator(
+            entries, ENTRIES_PER_PAGE, count=account.sequence
+        )
+    else:
+        paginator = CappedPaginator(entries, ENTRIES_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
     context = {
         "account": account,
         "form": form,

@@ -238,6 +238,14 @@ class Listing(ConcurrentTransitionMixin, models.Model):
                 condition=models.Q(state__in=PUBLIC_LISTING_STATES),
                 name="listing_public_idx",
             ),
+            # A coordinator's current listings (exchange.account_views): drafts,
+            # published, reserved, by state then newest first, read in index order
+            # and stopped after the dashboard's rows instead of sorting them all.
+            models.Index(
+                fields=["state", "-created_at", "-id"],
+                condition=models.Q(state__in=["draft", "published", "reserved"]),
+                name="listing_active_recent_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,8 @@ or not yet started one does not) and "is this user finance staff".
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
@@ -30,11 +32,32 @@ def may_act(
     """True when `user` holds `role` on `region` or on a region above it, on `on` (today)."""
     if not _is_person(user):
         return False
+    known = getattr(user, "_known_posts", None)
+    if on is None and known is not None:
+        return any(r == role and code in region.ancestor_codes for r, code in known)
     return (
         RegionMembership.objects.active(on)
         .filter(user=user, role=role, region__code__in=region.ancestor_codes)
         .exists()
     )
+
+
+@contextmanager
+def posts_read_once(user: User | AnonymousUser | None) -> Iterator[None]:
+    """Within the block, `may_act` for `user` today answers from their active
+    posts read in one query, not one query per call: for a page that asks the
+    permission of many rows' transitions (each asks `may_act` for its region).
+    Posts changed inside the block are not seen; nested blocks share the outer read."""
+    if not _is_person(user) or getattr(user, "_known_posts", None) is not None:
+        yield
+        return
+    user._known_posts = list(
+        RegionMembership.objects.active().filter(user=user).values_list("role", "region__code")
+    )
+    try:
+        yield
+    finally:
+        del user._known_posts
 
 
 def regions_for(

@@ -176,3 +176,19 @@ def test_a_cache_url_that_is_not_redis_stops_start_up():
     result = _manage("check", DEBUG="1", CACHE_URL="memcached://127.0.0.1:11211")
     assert result.returncode != 0
     assert "CACHE_URL / REDIS_URL must be a Redis URL" in result.stderr
+
+
+_SHOW_SESSIONS = "from django.conf import settings; print(settings.SESSION_ENGINE)"
+
+
+def test_sessions_are_cached_only_in_a_cache_every_worker_shares():
+    # In one process's memory a sign-out in another worker would not reach the
+    # cached copy: sessions stay in the database alone.
+    local = {"DEBUG": "1", "REDIS_URL": "", "CACHE_URL": ""}
+    result = _manage("shell", "-v", "0", "-c", _SHOW_SESSIONS, **local)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.contrib.sessions.backends.db"]
+    redis = {"DEBUG": "1", "REDIS_URL": "redis://127.0.0.1:6379/3", "CACHE_URL": ""}
+    result = _manage("shell", "-v", "0", "-c", _SHOW_SESSIONS, **redis)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.contrib.sessions.backends.cached_db"]

@@ -644,3 +644,39 @@ def test_long_statements_are_paginated_with_the_running_balance_carried_on(
         "104",
         "105",
     ]
+
+
+def _entry_counts(client, url: str, params: dict) -> tuple[list[str], str]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, params)
+    assert response.status_code == 200
+    counts = [
+        q["sql"]
+        for q in queries.captured_queries
+        if "COUNT(" in q["sql"].upper() and "ledger_entry" in q["sql"]
+    ]
+    return counts, response.content.decode()
+
+
+def test_a_statement_takes_its_count_from_the_account_or_counts_no_further_than_the_cap(
+    client, wallets, fund, fin1
+):
+    seo = wallets["서구"]
+    for _n in range(105):
+        fund(seo, 1)
+    client.force_login(fin1)
+    url = f"/finance/accounts/{seo.pk}/"
+    # The whole statement: its entries are counted by the account's sequence.
+    counts, html = _entry_counts(client, url, {})
+    assert counts == []
+    assert 'href="?page=2"' in html
+    # A date range: counted, but no further than the cap (1,000 + 1 rows).
+    today = timezone.localdate().isoformat()
+    counts, html = _entry_counts(client, url, {"date_from": today, "date_to": today})
+    assert len(counts) == 1 and "LIMIT 1001" in counts[0].upper(), counts
+    assert "page=2" in html
+    counts, html = _entry_counts(client, url, {"date_from": today, "date_to": today, "page": "2"})
+    assert len(re.findall(r'<td class="num running">', html)) == 5

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime
 import re
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from exchange.services import claim_request
 from marketplace.services import household_create
 from people.models import Role
@@ -39,6 +42,23 @@ def test_wallet_statement_of_another_district_is_403(client, claim, people, daej
     assert client.get("/wallet/abc/").status_code == 404
     # 서구 has had no posting yet: an empty statement, not an error.
     assert client.get(f"/wallet/{daejeon['서구'].code}/").status_code == 200
+
+
+def test_a_wallet_statement_takes_its_count_from_the_account(client, people, daejeon, grant):
+    for _n in range(55):
+        grant(daejeon["대덕구"], 1)
+    client.force_login(people["cm_daedeok"])
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/wallet/{daejeon['대덕구'].code}/")
+    assert response.status_code == 200
+    assert not [
+        q
+        for q in queries.captured_queries
+        if "COUNT(" in q["sql"].upper() and "ledger_entry" in q["sql"]
+    ]
+    assert "page=2" in response.content.decode()
+    second = client.get(f"/wallet/{daejeon['대덕구'].code}/", {"page": "2"}).content.decode()
+    assert len(re.findall(r'<td class="num running">', second)) == 5
 
 
 # --- the review of repeated services ---------------------------------------------------------
