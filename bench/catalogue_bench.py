@@ -430,7 +430,7 @@ def work_for(case: Case, path: str, client) -> Callable[[], int]:
         return api
 
     def page() -> int:
-        # As marketplace.views.catalogue_view pages it.
+        # As exchange.views.catalogue_view pages it.
         shown = CappedPaginator(catalogue(**case.catalogue), PAGE).get_page(1)
         assert len(list(shown.object_list)) <= PAGE
         return shown.paginator.count
