@@ -5,6 +5,8 @@
 -- Arguments after "--": key prefix, token, JSON body.
 -- Prints the same NANUM-WRK line as wrk_get.lua.
 
+dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "wrk_report.lua")
+
 local threads = {}
 local counter = 0
 
@@ -30,26 +32,6 @@ function request()
    return wrk.format("POST", nil, headers, body)
 end
 
-function response(status, headers, body)
-   statuses[status] = (statuses[status] or 0) + 1
-end
-
 function done(summary, latency, requests)
-   local totals = {}
-   for _, thread in ipairs(threads) do
-      for status, count in pairs(thread:get("statuses")) do
-         totals[status] = (totals[status] or 0) + count
-      end
-   end
-   local parts = {}
-   for status, count in pairs(totals) do
-      table.insert(parts, string.format('"%d": %d', status, count))
-   end
-   local e = summary.errors
-   io.write(string.format(
-      'NANUM-WRK {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, ' ..
-      '"p99_us": %d, "errors": {"connect": %d, "read": %d, "write": %d, "timeout": %d}, ' ..
-      '"statuses": {%s}}\n',
-      summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-      latency:percentile(99), e.connect, e.read, e.write, e.timeout, table.concat(parts, ", ")))
+   report(threads, summary, latency)
 end

@@ -1,9 +1,9 @@
 -- wrk script of bench/http_bench.py for GET paths: anonymous, or signed in
 -- with the headers passed after "--" (e.g. "Cookie: sessionid=…").
--- Every answer's status is counted; done() prints one line
---   NANUM-WRK {json}
--- with the requests, duration, latency percentiles (µs), socket errors and the
--- count of each status, which bench/http_bench.py parses.
+-- Every answer's status is counted and done() prints the NANUM-WRK line of
+-- bench/wrk_report.lua.
+
+dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "wrk_report.lua")
 
 local threads = {}
 
@@ -21,26 +21,6 @@ function init(args)
    end
 end
 
-function response(status, headers, body)
-   statuses[status] = (statuses[status] or 0) + 1
-end
-
 function done(summary, latency, requests)
-   local totals = {}
-   for _, thread in ipairs(threads) do
-      for status, count in pairs(thread:get("statuses")) do
-         totals[status] = (totals[status] or 0) + count
-      end
-   end
-   local parts = {}
-   for status, count in pairs(totals) do
-      table.insert(parts, string.format('"%d": %d', status, count))
-   end
-   local e = summary.errors
-   io.write(string.format(
-      'NANUM-WRK {"requests": %d, "duration_us": %d, "p50_us": %d, "p95_us": %d, ' ..
-      '"p99_us": %d, "errors": {"connect": %d, "read": %d, "write": %d, "timeout": %d}, ' ..
-      '"statuses": {%s}}\n',
-      summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-      latency:percentile(99), e.connect, e.read, e.write, e.timeout, table.concat(parts, ", ")))
+   report(threads, summary, latency)
 end
