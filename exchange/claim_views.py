@@ -41,7 +41,7 @@ from exchange.selectors import claims_visible_to
 from exchange.views import claim_queryset, decorate_claims
 from ledger.labels import kind_label
 from ledger.models import Entry, Transaction
-from marketplace.forms import category_choices
+from marketplace.forms import category_choices, check_date
 from marketplace.models import Category
 from marketplace.selectors import Viewer
 from people.models import RegionMembership
@@ -49,9 +49,6 @@ from regions.models import Level, Region
 
 #: Rows per page of the claims list.
 CLAIMS_PER_PAGE = 50
-#: The dates a filter accepts: a day near the calendar's ends would overflow
-#: when turned into the start or end of that day in the local time zone.
-EARLIEST, LATEST = datetime.date(2000, 1, 1), datetime.date(9998, 12, 31)
 
 
 class ClaimListFilterForm(forms.Form):
@@ -87,12 +84,14 @@ class ClaimListFilterForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+        validators=[check_date],
     )
     requested_to = forms.DateField(
         label=_("Requested until"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+        validators=[check_date],
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -109,12 +108,6 @@ class ClaimListFilterForm(forms.Form):
         start, end = cleaned.get("requested_from"), cleaned.get("requested_to")
         if start and end and end < start:
             self.add_error("requested_to", _("The end date is before the start date."))
-        for name in ("requested_from", "requested_to"):
-            day = cleaned.get(name)
-            if day is not None and not (
-                datetime.date(2000, 1, 1) <= day <= datetime.date(9998, 12, 31)
-            ):
-                self.add_error(name, _("Enter a date between 2000 and 9998."))
         return cleaned
 
     def apply(self, claims: QuerySet[Claim]) -> QuerySet[Claim]:

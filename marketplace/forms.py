@@ -87,7 +87,10 @@ def _text_field(label: Any, *, required: bool = False, rows: int = 3, **kwargs: 
     )
 
 
-def _check_date(day: datetime.date | None) -> datetime.date | None:
+def check_date(day: datetime.date | None) -> datetime.date | None:
+    """`day` unchanged when it lies between EARLIEST_DATE and LATEST_DATE; otherwise
+    a ValidationError naming the bounds (far dates would overflow on the way to
+    the start or end of that day in the local time zone)."""
     if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE:
         raise ValidationError(
             _("Choose a date between %(first)s and %(last)s.")
@@ -323,7 +326,7 @@ class ListingForm(forms.Form):
             )
 
     def clean_available_from(self) -> datetime.date | None:
-        day = _check_date(self.cleaned_data.get("available_from"))
+        day = check_date(self.cleaned_data.get("available_from"))
         # A new listing (the form with a region to choose) may not start long ago.
         if "region" in self.fields:
             problem = listing_start_problem(day)
@@ -332,7 +335,7 @@ class ListingForm(forms.Form):
         return day
 
     def clean_available_until(self) -> datetime.date | None:
-        return _check_date(self.cleaned_data.get("available_until"))
+        return check_date(self.cleaned_data.get("available_until"))
 
     def service_fields(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

@@ -157,12 +157,6 @@ def finance(db, django_user_model):
 
 
 @pytest.fixture
-def donor_like(db, django_user_model):
-    """Signed in, but without any post."""
-    return django_user_model.objects.create_user(username="nobody", password="pw-for-tests-only")
-
-
-@pytest.fixture
 def claim(people, make_listing, household, grant, daejeon):
     grant(daejeon["대덕구"], 1000)
     listing = make_listing(quantity=10, krw=20_000)

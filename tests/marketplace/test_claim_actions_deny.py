@@ -25,12 +25,6 @@ REASON = "비밀표식-결정사유"
 
 
 @pytest.fixture
-def nobody(db, django_user_model):
-    """Signed in, but without any post."""
-    return django_user_model.objects.create_user(username="nobody", password="pw-for-tests-only")
-
-
-@pytest.fixture
 def secret_claim(people, make_listing, household, grant, daejeon):
     grant(daejeon["대덕구"], 1000)
     listing = make_listing(quantity=10, krw=20_000)

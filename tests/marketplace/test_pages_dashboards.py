@@ -30,10 +30,10 @@ def test_wallet_statement_with_running_balance(client, claim, people, daejeon, f
     assert client.get(f"/wallet/{code}/").status_code == 200
 
 
-def test_wallet_statement_of_another_district_is_403(client, claim, people, daejeon, donor_like):
+def test_wallet_statement_of_another_district_is_403(client, claim, people, daejeon, nobody):
     code = daejeon["대덕구"].code
     assert client.get(f"/wallet/{code}/").status_code == 302
-    for user in (people["coord_seo"], people["cm_seo"], donor_like):
+    for user in (people["coord_seo"], people["cm_seo"], nobody):
         client.force_login(user)
         assert client.get(f"/wallet/{code}/").status_code == 403
     client.force_login(people["coord_seo"])
@@ -65,7 +65,7 @@ def test_a_wallet_statement_takes_its_count_from_the_account(client, people, dae
 
 
 def test_repeated_services_are_listed_for_coordinators_and_finance(
-    client, claim, people, household, finance, donor_like
+    client, claim, people, household, finance, nobody
 ):
     repeat = claim_request(
         by=people["cm_daedeok"],
@@ -82,7 +82,7 @@ def test_repeated_services_are_listed_for_coordinators_and_finance(
     assert f'data-claim="{repeat.pk}"' in client.get("/review/duplicates/").content.decode()
     client.force_login(people["coord_daedeok"])
     assert f'data-claim="{repeat.pk}"' not in client.get("/review/duplicates/").content.decode()
-    for user in (people["cm_daedeok"], donor_like):
+    for user in (people["cm_daedeok"], nobody):
         client.force_login(user)
         assert client.get("/review/duplicates/").status_code == 403
 

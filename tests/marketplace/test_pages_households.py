@@ -114,9 +114,9 @@ def test_household_form_refuses_bad_input(client, people, daejeon, categories, c
     assert not Household.objects.exists()
 
 
-def test_household_pages_are_for_its_regions_case_managers(client, people, household, donor_like):
+def test_household_pages_are_for_its_regions_case_managers(client, people, household, nobody):
     assert client.get("/households/").status_code == 302
-    for user in (people["coord_seo"], people["coord_daedeok"], donor_like):
+    for user in (people["coord_seo"], people["coord_daedeok"], nobody):
         client.force_login(user)
         assert client.get("/households/").status_code == 403
         assert client.get("/households/new/").status_code == 403

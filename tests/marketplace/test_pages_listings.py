@@ -234,13 +234,13 @@ def test_malformed_claims_are_422_not_500(client, make_listing, people, househol
     assert not Claim.objects.exists()
 
 
-def test_only_case_managers_may_post_claims(client, make_listing, people, household, donor_like):
+def test_only_case_managers_may_post_claims(client, make_listing, people, household, nobody):
     listing = make_listing()
     url = f"/listings/{listing.pk}/claim/"
     payload = {"household": household.pk, "quantity": "1"}
     response = client.post(url, payload)
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
-    client.force_login(donor_like)
+    client.force_login(nobody)
     assert client.post(url, payload).status_code == 403
     client.force_login(people["coord_seo"])
     assert client.post(url, payload).status_code == 403
@@ -364,18 +364,18 @@ def test_volunteer_hours_need_no_value(client, people, daejeon, categories):
 
 
 def test_listing_management_is_for_the_regions_coordinators_only(
-    client, people, make_listing, donor_like
+    client, people, make_listing, nobody
 ):
     draft = make_listing(publish=False)
     published = make_listing()
     assert client.get("/listings/new/").status_code == 302
-    for user in (people["coord_daedeok"], people["cm_seo"], donor_like):
+    for user in (people["coord_daedeok"], people["cm_seo"], nobody):
         client.force_login(user)
         assert client.post(f"/listings/{draft.pk}/publish/", {}).status_code == 403
         assert client.post(f"/listings/{published.pk}/withdraw/", {}).status_code == 403
         html = client.get(f"/listings/{published.pk}/").content.decode()
         assert 'data-action="withdraw"' not in html
-    for user in (people["cm_seo"], donor_like):
+    for user in (people["cm_seo"], nobody):
         client.force_login(user)
         assert client.get("/listings/new/").status_code == 403
     draft.refresh_from_db()
