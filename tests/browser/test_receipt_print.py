@@ -107,6 +107,9 @@ def test_a_representative_issues_the_receipt_and_prints_it_to_pdf(
     expect(print_button).to_be_visible()
     expect(page.locator('[data-field="form"]')).to_have_text(["현물"])
     expect(page.locator('[data-field="legal_basis"]')).to_have_text("법인세법 제24조 제2항")
+    expect(page.locator('[data-field="donor_address"]')).to_have_text(
+        "대전광역시 대덕구 한밭대로 1000"
+    )
 
     # As printed: no header, footer, navigation or buttons, the form's tables kept.
     page.emulate_media(media="print")
