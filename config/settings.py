@@ -452,6 +452,24 @@ MATCH_DEADLINE_DAYS = env_int("MATCH_DEADLINE_DAYS", 7, minimum=1)
 # Follow-ups after a household's case closes, in months after closing.
 FOLLOW_UP_MONTHS = env_int_list("FOLLOW_UP_MONTHS", [3, 6], minimum=1)
 
+# The organisation that issues donation receipts (기부금 단체, 별지 제45호의2 서식 ③):
+# its name, business or unique number (사업자등록번호/고유번호), address, phone,
+# representative, the law under which it receives donations, and the donation type
+# code of its receipts (10 특례(법정)기부금, 40 일반(지정)기부금, ...). Until every
+# one of them is set the receipt page issues a 기부 내역 확인서, not a 기부금 영수증.
+# The fundraising agent (기부금 모집처, ④) is optional.
+RECEIPT_ISSUER_NAME = (env_str("RECEIPT_ISSUER_NAME") or "").strip()
+RECEIPT_ISSUER_NUMBER = (env_str("RECEIPT_ISSUER_NUMBER") or "").strip()
+RECEIPT_ISSUER_ADDRESS = (env_str("RECEIPT_ISSUER_ADDRESS") or "").strip()
+RECEIPT_ISSUER_PHONE = (env_str("RECEIPT_ISSUER_PHONE") or "").strip()
+RECEIPT_ISSUER_REPRESENTATIVE = (env_str("RECEIPT_ISSUER_REPRESENTATIVE") or "").strip()
+RECEIPT_ISSUER_LEGAL_BASIS = (env_str("RECEIPT_ISSUER_LEGAL_BASIS") or "").strip()
+RECEIPT_DONATION_TYPE_CODE = env_choice(
+    "RECEIPT_DONATION_TYPE_CODE", "", ("", "10", "20", "40", "41", "42", "43", "50")
+)
+RECEIPT_AGENT_NAME = (env_str("RECEIPT_AGENT_NAME") or "").strip()
+RECEIPT_AGENT_NUMBER = (env_str("RECEIPT_AGENT_NUMBER") or "").strip()
+
 # Signs ledger checkpoints (HMAC-SHA256; ledger/checkpoint.py). Only the checkpoint
 # commands need it, and they refuse to run without it when DEBUG is off.
 LEDGER_CHECKPOINT_KEY = env_str("LEDGER_CHECKPOINT_KEY") or ""

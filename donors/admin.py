@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from donors.models import Donor, DonorMembership
+from donors.models import Donor, DonorMembership, ReceiptIssue
 
 
 class DonorMembershipInline(admin.TabularInline):
@@ -16,3 +16,21 @@ class DonorAdmin(admin.ModelAdmin):
     search_fields = ("name", "business_number")
     inlines = [DonorMembershipInline]
     readonly_fields = ("verified_at", "verified_by")
+
+
+@admin.register(ReceiptIssue)
+class ReceiptIssueAdmin(admin.ModelAdmin):
+    """Issued receipts are read here, never changed: a correction is a reissue."""
+
+    list_display = ("serial", "donor", "year", "total", "issued_at", "issued_by", "superseded_by")
+    list_filter = ("year",)
+    search_fields = ("serial", "donor__name")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

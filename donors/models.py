@@ -8,6 +8,10 @@ has verified it (`verified_at`).
 Invariants:
 - The business registration number (사업자등록번호) is ten digits with a valid
   check digit, stored without hyphens, unique.
+- A donation receipt, once issued, never changes: `ReceiptIssue` keeps its
+  serial and a snapshot of what it showed. Serials run per year without gaps
+  (`ReceiptCounter`, one row per year, locked while a serial is taken); a
+  reissue supersedes the earlier issue of the same donor and year.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class Donor(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    address = models.CharField(_("address"), max_length=200, blank=True)
     contact_name = models.CharField(_("contact person"), max_length=100, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -264,3 +269,72 @@ class Pledge(ConcurrentTransitionMixin, models.Model):
     )
     def expire(self) -> None:
         """valid_until has passed."""
+
+
+class ReceiptCounter(models.Model):
+    """The last serial number of donation receipts issued for one year."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("receipt counter")
+        verbose_name_plural = _("receipt counters")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class ReceiptIssue(models.Model):
+    """One issued donation receipt (기부금 영수증 or 기부 내역 확인서) of a donor
+    for a year: its serial and the snapshot of the document as issued, so that
+    a reprint shows the same serial and figures whatever changed since."""
+
+    donor = models.ForeignKey(
+        Donor, verbose_name=_("donor"), on_delete=models.PROTECT, related_name="receipt_issues"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    number = models.PositiveIntegerField(_("number in the year"))
+    serial = models.CharField(_("serial number"), max_length=20, unique=True)
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    total = MoneyField(
+        _("total"),
+        max_digits=14,
+        decimal_places=0,
+        default_currency="KRW",
+        currency_choices=[("KRW", "KRW")],
+    )
+    is_legal_receipt = models.BooleanField(_("tax receipt"), default=False)
+    snapshot = models.JSONField(_("document as issued"))
+    superseded_by = models.OneToOneField(
+        "self",
+        verbose_name=_("superseded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supersedes",
+    )
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+        verbose_name = _("issued donation receipt")
+        verbose_name_plural = _("issued donation receipts")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "number"], name="receipt_issue_number_unique"),
+            models.CheckConstraint(
+                condition=models.Q(number__gt=0), name="receipt_number_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.serial
+
+    @property
+    def is_superseded(self) -> bool:
+        return self.superseded_by_id is not None

@@ -74,6 +74,7 @@ DONOR_FIELDS = (
     "kind",
     "business_number",
     "home_region",
+    "address",
     "contact_name",
     "contact_email",
     "is_active",

@@ -238,34 +238,37 @@ def krw_per_point_of(pledge: Pledge) -> Decimal:
     return Decimal(pledge.amount.amount) / Decimal(pledge.points)
 
 
+def receipt_pledges(donor: Donor, year: int) -> QuerySet[Pledge]:
+    """The donor's pledges whose money was paid in `year` (Korean time): finance
+    confirmed its receipt then. What a pledge gives counts in the year it was
+    paid, whenever claims use it."""
+    start, end = year_bounds(year)
+    return Pledge.objects.filter(
+        donor=donor, confirmed_at__gte=start, confirmed_at__lt=end, points_used__gt=0
+    ).order_by("confirmed_at", "pk")
+
+
 def donation_receipt(donor: Donor, year: int) -> Receipt:
-    """The donor's gifts in one calendar year (Korean time), by the day each
-    claim was fulfilled: the KRW of pledge points used (points paid × won per
-    point) and the appraised value of fulfilled in-kind gifts (quantity
-    received × value per unit). Two queries."""
+    """The donor's gifts of one calendar year (Korean time). Money (금전) is
+    dated by the day it was paid — the day finance confirmed the pledge — and
+    counts what claims have used of it so far, at the pledge's won per point, so
+    a December pledge used in January belongs to December's year. Goods (현물)
+    are dated by the day they were handed over (the claim's fulfilment) at their
+    appraised value (환가액) per unit times the quantity received. Two queries."""
     start, end = year_bounds(year)
     receipt = Receipt(donor=donor, year=year)
-    settled = (
-        funded_history(donor)
-        .filter(claim__closed_at__gte=start, claim__closed_at__lt=end)
-        .order_by("claim__closed_at", "pk")
-    )
-    for match in settled:
-        points = private_points_paid(match)
-        if not points:
-            continue
-        rate = krw_per_point_of(match.pledge)
-        claim = match.claim
+    for pledge in receipt_pledges(donor, year):
+        rate = krw_per_point_of(pledge)
         receipt.pledge_items.append(
             ReceiptItem(
                 kind="pledge",
-                day=timezone.localtime(claim.closed_at).date(),
-                description=claim.listing.category.name,
-                district=claim.claimant_region.name,
-                quantity=points,
+                day=timezone.localtime(pledge.confirmed_at).date(),
+                description=_("Matching fund, pledge #%(pk)s") % {"pk": pledge.pk},
+                district="",
+                quantity=pledge.points_used,
                 unit=str(_("points")),
                 unit_value=krw(rate.quantize(Decimal(1), ROUND_HALF_UP)),
-                amount=krw((rate * points).quantize(Decimal(1), ROUND_HALF_UP)),
+                amount=krw((rate * pledge.points_used).quantize(Decimal(1), ROUND_HALF_UP)),
             )
         )
     fulfilled = (
@@ -301,8 +304,8 @@ def receipt_years(donor: Donor) -> list[int]:
     tz = timezone.get_default_timezone()
     years = {timezone.localdate().year}
     for moment in (
-        Claim.objects.filter(match__state=MatchState.SETTLED, match__pledge__donor=donor)
-        .datetimes("closed_at", "year", tzinfo=tz)
+        Pledge.objects.filter(donor=donor, confirmed_at__isnull=False, points_used__gt=0)
+        .datetimes("confirmed_at", "year", tzinfo=tz)
         .order_by()
     ):
         years.add(moment.year)

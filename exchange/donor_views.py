@@ -48,7 +48,7 @@ from config.web import (
 )
 from donors.charts import Bar, stacked_bar_chart_svg
 from donors.exceptions import PledgeNotEligible
-from donors.models import Donor, Pledge
+from donors.models import Donor, Pledge, ReceiptIssue
 from donors.permissions import donors_represented
 from donors.services import (
     donor_update,
@@ -82,6 +82,14 @@ from exchange.donor_selectors import (
     unverified_donors,
 )
 from exchange.models import Match
+from exchange.receipts import (
+    NothingToIssue,
+    document_date,
+    issues_of,
+    receipt_document,
+    receipt_issue,
+    type_code_label,
+)
 from exchange.services import match_commit
 from marketplace.models import Listing
 from marketplace.services import listing_create, listing_publish
@@ -403,17 +411,16 @@ def gift_new(request: HttpRequest, pk: int) -> HttpResponse:
 # --- receipts --------------------------------------------------------------------------
 
 
-def _won(money: Any) -> int:
-    return int(money.amount)
-
-
-def _receipt_csv(receipt: Any, brn: str) -> StreamingHttpResponse:
-    kinds = {"pledge": _("Pledge used"), "in_kind": _("In-kind gift")}
+def _receipt_csv(document: dict[str, Any], filename: str) -> StreamingHttpResponse:
+    kinds = {"cash": _("Cash"), "in_kind": _("In kind")}
 
     def rows() -> Iterator[list[Any]]:
-        yield [_("Donation receipt"), receipt.year]
-        yield [_("Donor"), receipt.donor.name]
-        yield [_("Business registration number"), brn]
+        title = [_document_title(document), document["year"]]
+        if document.get("serial"):
+            title.append(document["serial"])
+        yield title
+        yield [_("Donor"), document["donor"]["name"]]
+        yield [_("Business registration number"), document["donor"]["number"]]
         yield []
         yield [
             _("Kind"),
@@ -425,45 +432,110 @@ def _receipt_csv(receipt: Any, brn: str) -> StreamingHttpResponse:
             _("Value per unit (KRW)"),
             _("Amount (KRW)"),
         ]
-        for item in receipt.items:
+        for line in document["lines"]:
             yield [
-                kinds[item.kind],
-                item.day.isoformat(),
-                item.description,
-                item.district,
-                item.quantity,
-                item.unit,
-                _won(item.unit_value),
-                _won(item.amount),
+                kinds[line["kind"]],
+                line["day"],
+                line["description"],
+                line["district"],
+                line["quantity"],
+                line["unit"],
+                line["unit_value"],
+                line["amount"],
             ]
-        yield [_("Pledges used"), "", "", "", "", "", "", _won(receipt.pledge_total)]
-        yield [_("In-kind gifts"), "", "", "", "", "", "", _won(receipt.in_kind_total)]
-        yield [_("Total"), "", "", "", "", "", "", _won(receipt.total)]
+        totals = document["totals"]
+        yield [_("Cash donations"), "", "", "", "", "", "", totals["cash"]]
+        yield [_("In-kind donations"), "", "", "", "", "", "", totals["in_kind"]]
+        yield [_("Total"), "", "", "", "", "", "", totals["total"]]
 
-    return csv_response(
-        rows(), f"donation_receipt_{receipt.donor.business_number}_{receipt.year}.csv"
-    )
+    return csv_response(rows(), filename)
+
+
+def _document_title(document: dict[str, Any]) -> str:
+    return _("Donation receipt") if document["legal"] else _("Statement of donations")
+
+
+def _receipt_donor(request: HttpRequest, pk: int) -> Donor:
+    """Finance audits every donor's receipts; a representative reads their own
+    donors' (any other donor is not found); anyone else is refused."""
+    if is_finance(request.user):
+        return get_object_or_404(
+            Donor.objects.select_related("home_region__parent", "verified_by"), pk=pk
+        )
+    if donors_represented(request.user).exists():
+        return _represented(request, pk)
+    raise PermissionDenied
+
+
+def _receipt_year(year: int) -> int:
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        raise Http404
+    return year
+
+
+def _render_receipt(
+    request: HttpRequest,
+    donor: Donor,
+    document: dict[str, Any],
+    *,
+    issue: ReceiptIssue | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "donor": donor,
+        "document": document,
+        "title": _document_title(document),
+        "type_label": type_code_label(document["type_code"]),
+        "issue": issue,
+        "issues": issues_of(donor, document["year"]),
+        "issued_on": document_date(document["issued_on"]) if document.get("issued_on") else None,
+        "error": error,
+    }
+    return render(request, "donors/receipt.html", context, status=status)
 
 
 @require_GET
 @login_required
 def receipt_view(request: HttpRequest, pk: int, year: int) -> HttpResponse:
-    # Finance audits every donor's receipts; a representative reads their own
-    # donors' (any other donor is not found), anyone else is refused.
-    if is_finance(request.user):
-        donor = get_object_or_404(Donor.objects.select_related("home_region", "verified_by"), pk=pk)
-    elif donors_represented(request.user).exists():
-        donor = _represented(request, pk)
-    else:
-        raise PermissionDenied
-    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
-        raise Http404
-    receipt = donation_receipt(donor, year)
-    brn = format_brn(donor.business_number)
+    """The preview of a year's receipt (미발급 미리보기) as it stands today, and
+    the issues made so far. Nothing is written: issuing is a POST."""
+    donor = _receipt_donor(request, pk)
+    document = receipt_document(donation_receipt(donor, _receipt_year(year)))
     if request.GET.get("format") == "csv":
-        return _receipt_csv(receipt, brn)
-    context = {"donor": donor, "brn": brn, "receipt": receipt, "issued_on": timezone.localdate()}
-    return render(request, "donors/receipt.html", context)
+        return _receipt_csv(document, f"donation_receipt_{donor.business_number}_{year}.csv")
+    return _render_receipt(request, donor, document)
+
+
+@require_POST
+@login_required
+def receipt_issue_view(request: HttpRequest, pk: int, year: int) -> HttpResponse:
+    donor = _receipt_donor(request, pk)
+    year = _receipt_year(year)
+    try:
+        issue = receipt_issue(donor=donor, year=year, by=request.user)
+    except NothingToIssue as error:
+        document = receipt_document(donation_receipt(donor, year))
+        return _render_receipt(
+            request, donor, document, error=error_message(error), status=error.http_status
+        )
+    messages.success(request, _("Receipt %(serial)s was issued.") % {"serial": issue.serial})
+    return redirect("donors:receipt_issue", pk=donor.pk, issue_pk=issue.pk)
+
+
+@require_GET
+@login_required
+def receipt_issued(request: HttpRequest, pk: int, issue_pk: int) -> HttpResponse:
+    """An issued receipt, reprinted from what was issued."""
+    donor = _receipt_donor(request, pk)
+    issue = get_object_or_404(
+        ReceiptIssue.objects.select_related("superseded_by"), pk=issue_pk, donor=donor
+    )
+    if request.GET.get("format") == "csv":
+        return _receipt_csv(
+            issue.snapshot, f"donation_receipt_{donor.business_number}_{issue.serial}.csv"
+        )
+    return _render_receipt(request, donor, issue.snapshot, issue=issue)
 
 
 # --- coordinators: donors' drafts to review ---------------------------------------------------

@@ -602,6 +602,35 @@ PAGES: list[Row] = [
         variant="csv",
     ),
     page(
+        "donors:receipt_new",
+        "POST",
+        frozenset({REP_OWN, FINANCE}),
+        obj="donor",
+        kwargs=lambda w: {"pk": w.ids["donor"], "year": datetime.date.today().year},
+        ok=(409,),
+        note="the world's donor has no donation used in this year yet: the service "
+        "refuses to issue (409) once the permission check has passed",
+    ),
+    page(
+        "donors:receipt_issue",
+        "GET",
+        frozenset({REP_OWN, FINANCE}),
+        obj="receipt_issue",
+        kwargs=lambda w: {"pk": w.ids["donor"], "issue_pk": w.ids["receipt_issue"]},
+    ),
+    page(
+        "donors:receipt_issue",
+        "GET",
+        NOBODY,
+        obj="receipt_issue",
+        variant="through another donor",
+        kwargs=lambda w: {"pk": w.ids["other_donor"], "issue_pk": w.ids["receipt_issue"]},
+        visible=frozenset({REP_OWN, FINANCE}),
+        unseen=frozenset({REP_OTHER, FINANCE}),
+        note="an issue is found only under its own donor: through another donor it is "
+        "not found, for finance too",
+    ),
+    page(
         "donors:pledge_withdraw",
         "POST",
         frozenset({REP_OWN}),

@@ -25,10 +25,12 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from audit.models import AccessAction, AccessPurpose, PersonalDataAccess
-from donors.models import Donor, DonorKind, DonorMembership
+from donors.models import Donor, DonorKind, DonorMembership, ReceiptIssue
 from donors.services import donor_verify, pledge_confirm, pledge_create
 from donors.validators import brn_is_valid
+from exchange.donor_selectors import donation_receipt
 from exchange.models import Match
+from exchange.receipts import receipt_document
 from exchange.services import claim_approve, claim_request
 from ledger.models import Account, Purpose
 from ledger.services import account_for, ledger_post, proposal_grant_create, system_account
@@ -95,6 +97,8 @@ TOKEN_PASSWORD = "matrix-sign-in-7Qv"
 #: A pledge amount no other number in the world shares.
 PLEDGE_KRW = 1_370_000
 NEW_PLEDGE_KRW = 2_460_000
+#: The number of the world's issued donation receipt in its year.
+RECEIPT_NUMBER = 864_213
 
 
 @dataclass
@@ -262,6 +266,19 @@ def build_world() -> World:
     proposal = proposal_grant_create(
         region=daedeok, amount=777, reason=TEXTS["proposal_reason"], by=finance2
     )
+    # An issued receipt of the donor (the world has no donation used yet, so it
+    # is written as issued, with a serial no other number shares).
+    year = timezone.localdate().year
+    document = receipt_document(donation_receipt(donor, year))
+    receipt = ReceiptIssue.objects.create(
+        donor=donor,
+        year=year,
+        number=RECEIPT_NUMBER,
+        serial=f"{year}-{RECEIPT_NUMBER:06d}",
+        issued_by=finance,
+        total=Money(0, "KRW"),
+        snapshot={**document, "serial": f"{year}-{RECEIPT_NUMBER:06d}"},
+    )
 
     world = World(
         users={
@@ -295,6 +312,7 @@ def build_world() -> World:
             "pledge": pledge.pk,
             "new_pledge": new_pledge.pk,
             "proposal": proposal.pk,
+            "receipt_issue": receipt.pk,
             "transaction": grant.pk,
             "wallet": wallet.pk,
             "category": category.pk,
@@ -333,6 +351,7 @@ def build_world() -> World:
         "pledge": (TEXTS["donor_name"], amount, str(PLEDGE_KRW)),
         "new_pledge": (TEXTS["donor_name"], new_amount, str(NEW_PLEDGE_KRW)),
         "proposal": (TEXTS["proposal_reason"],),
+        "receipt_issue": (TEXTS["donor_name"], receipt.serial),
         "transaction": (TEXTS["grant_memo"],),
         "wallet": (TEXTS["grant_memo"],),
         "wallet_account": (wallet.code,),
