@@ -70,12 +70,10 @@ def _preview(
             "rows": [[row.line, row.values] for row in rows],
         }
         if len(json.dumps(stored, ensure_ascii=False).encode()) > MAX_SESSION_BYTES:
-            form = ListingFileForm()
-            form.add_error(
-                "file",
-                _("The file holds too much text to import at once; split it into several files."),
+            problem = _(
+                "The file holds too much text to import at once; split it into several files."
             )
-            return _page(request, {"form": form}, status=422)
+            return _page(request, {"problem": problem}, status=422)
         request.session[SESSION_KEY] = stored
         token = stored["token"]
     else:
@@ -127,11 +125,8 @@ def _confirm(request: HttpRequest) -> HttpResponse:
     if not isinstance(stored, dict) or not secrets.compare_digest(
         str(stored.get("token", "")), request.POST.get("token", "")
     ):
-        form = ListingFileForm()
-        form.add_error(
-            None, _("This preview is no longer waiting to be imported. Upload the file again.")
-        )
-        return _page(request, {"form": form}, status=409)
+        problem = _("This preview is no longer waiting to be imported. Upload the file again.")
+        return _page(request, {"problem": problem}, status=409)
     records = [(int(line), dict(values)) for line, values in stored["rows"]]
     rows = check_listing_rows(request.user, records)
     if error_count(rows):
@@ -140,10 +135,8 @@ def _confirm(request: HttpRequest) -> HttpResponse:
     try:
         created = import_listings(request.user, [row.cleaned for row in rows])
     except DomainError as error:
-        form = ListingFileForm()
-        form.add_error(None, error_message(error))
         request.session.pop(SESSION_KEY, None)
-        return _page(request, {"form": form}, status=422)
+        return _page(request, {"problem": error_message(error)}, status=422)
     request.session.pop(SESSION_KEY, None)
     messages.success(
         request,
