@@ -34,6 +34,7 @@ from marketplace.models import ResourceKind
 from marketplace.services import listing_terms_problems
 from people.models import Role, User
 from people.permissions import regions_for
+from regions.models import Level
 
 #: Largest file accepted (below the request limit of DATA_UPLOAD_MAX_MEMORY_SIZE).
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -119,6 +120,8 @@ class ImportRow:
     values: dict[str, str]
     cleaned: dict[str, Any] | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
+    #: What a code stands for, per field ("서구 관저2동" for a region code).
+    names: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -131,6 +134,7 @@ class ImportRow:
                 "field": name,
                 "column": column,
                 "value": self.values.get(name, ""),
+                "name": self.names.get(name, ""),
                 "errors": self.errors.get(name, []),
             }
             for name, column in COLUMNS
@@ -343,6 +347,7 @@ def check_listing_rows(user: User, records: list[tuple[int, dict[str, str]]]) ->
     blank.fields["region"].error_messages["invalid_choice"] = _(
         "Enter the 10-digit code of a dong or district you coordinate."
     )
+    region_names = _region_names(blank)
     results = []
     for line, values in records:
         form = ListingForm(_form_data(values), fields_from=blank)
@@ -366,10 +371,26 @@ def check_listing_rows(user: User, records: list[tuple[int, dict[str, str]]]) ->
         if "__all__" in errors:
             errors["row"] = errors.pop("__all__")
         row = ImportRow(line=line, values=values, errors=errors)
+        if data.get("region") is not None:
+            row.names["region"] = region_names.get(data["region"].code, "")
+        if data.get("category") is not None:
+            row.names["category"] = data["category"].name
         if not errors:
             row.cleaned = {"line": line, "region": data["region"], **form.service_fields()}
         results.append(row)
     return results
+
+
+def _region_names(form: ListingForm) -> dict[str, str]:
+    """Region code → "서구 관저2동" (a district: its name), from the choices of
+    the form's region field, which group the regions under their district."""
+    regions = form.fields["region"].by_code
+    names = {}
+    for group, options in form.fields["region"].choices[1:]:
+        for code, _label in options:
+            region = regions[code]
+            names[code] = group if region.level == Level.DISTRICT else f"{group} {region.name}"
+    return names
 
 
 def error_count(rows: list[ImportRow]) -> int:

@@ -194,6 +194,9 @@ def test_a_clean_file_is_previewed_then_imported_as_drafts(client, coordinator, 
     html = preview.content.decode()
     assert "2행 중 0행 오류" in html
     assert "2건을 초안으로 가져오기" in html
+    # Codes are shown with what they stand for.
+    assert '<div class="hint">서구 관저2동</div>' in html
+    assert '<div class="hint">밑반찬 지원</div>' in html
     # Previewing writes no listing.
     assert not Listing.objects.exists()
 
