@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from config.exceptions import DomainError
 from config.exports import csv_response
-from config.web import error_message, requires
+from config.web import error_message, form_status, requires
 from marketplace.forms import ListingFileForm
 from marketplace.imports import (
     COLUMNS,
@@ -133,10 +133,15 @@ def _confirm(request: HttpRequest) -> HttpResponse:
         # Something changed since the preview (a post ended, a date passed).
         return _preview(request, rows, name=stored.get("name", ""), status=422)
     try:
-        created = import_listings(request.user, [row.cleaned for row in rows])
+        created = import_listings(
+            request.user,
+            [row.cleaned for row in rows],
+            key=stored["token"],
+            file_name=stored.get("name", ""),
+        )
     except DomainError as error:
         request.session.pop(SESSION_KEY, None)
-        return _page(request, {"problem": error_message(error)}, status=422)
+        return _page(request, {"problem": error_message(error)}, status=form_status(error))
     request.session.pop(SESSION_KEY, None)
     messages.success(
         request,

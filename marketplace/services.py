@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +40,7 @@ from marketplace.models import (
     Household,
     HouseholdStatus,
     Listing,
+    ListingImport,
     ListingState,
     ResourceKind,
 )
@@ -335,18 +336,30 @@ def listing_create(
     return listing
 
 
-def import_listings(user: User, rows: Sequence[Mapping[str, Any]]) -> list[Listing]:
+def import_listings(
+    user: User, rows: Sequence[Mapping[str, Any]], *, key: str = "", file_name: str = ""
+) -> list[Listing]:
     """A coordinator's bulk import (marketplace/imports.py): one draft per row,
     all or none in one transaction. Each row is what the import's checks
     cleaned: `line` (its row in the file), `region` and the listing's terms.
     Every listing is created by `listing_create`, so each is checked again
     (the coordinator's post may have ended since the preview), starts as a
     draft and is written to the audit log; the first refusal undoes them all
-    and names its row."""
+    and names its row. With a `key` (the preview's), the import is recorded
+    as a `ListingImport` first: the same key a second time, even at the same
+    moment, is refused as already done."""
     if not rows:
         raise InvalidRequest(_("The file holds no listing to import."))
     created: list[Listing] = []
     with transaction.atomic():
+        if key:
+            try:
+                with transaction.atomic():
+                    ListingImport.objects.create(
+                        key=key, by=user, file_name=file_name[:255], rows=len(rows)
+                    )
+            except IntegrityError:
+                raise IllegalTransition(_("These rows have already been imported.")) from None
         for row in rows:
             fields = dict(row)
             line = fields.pop("line", None)

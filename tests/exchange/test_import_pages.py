@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from audit.models import TransitionLog
 from exchange.import_views import SESSION_KEY
 from marketplace.imports import MAX_FILE_BYTES
-from marketplace.models import Listing, ListingState
+from marketplace.models import Listing, ListingImport, ListingState
 from people.models import RegionMembership, Role
 from tests.marketplace.test_imports import HEADER, csv_bytes, row, xlsx_bytes
 
@@ -221,6 +221,16 @@ def test_the_same_preview_cannot_be_imported_twice(client, coordinator, daejeon)
     assert again.status_code == 409
     assert "파일을 다시 올리세요" in again.content.decode()
     assert Listing.objects.count() == 1
+
+
+def test_a_confirmation_whose_key_was_used_is_refused_as_already_done(client, coordinator, daejeon):
+    html = upload(client, csv_bytes([row(daejeon["서구"])])).content.decode()
+    # As when the button was pressed twice and the other press won.
+    ListingImport.objects.create(key=token_of(html), by=coordinator, rows=1)
+    response = client.post(URL, {"token": token_of(html)})
+    assert response.status_code == 409
+    assert "이 행들은 이미 가져왔습니다." in response.content.decode()
+    assert not Listing.objects.exists()
 
 
 def test_a_forged_token_imports_nothing(client, coordinator, daejeon):

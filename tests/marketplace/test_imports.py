@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from audit.models import TransitionLog
-from marketplace.exceptions import InvalidRequest
+from marketplace.exceptions import IllegalTransition, InvalidRequest
 from marketplace.imports import (
     MAX_FILE_BYTES,
     MAX_ROWS,
@@ -27,9 +27,10 @@ from marketplace.imports import (
     template_rows,
     template_xlsx,
 )
-from marketplace.models import Listing, ListingState
+from marketplace.models import Listing, ListingImport, ListingState
 from marketplace.services import import_listings
 from people.models import RegionMembership
+from tests.helpers import run_parallel
 
 HEADER = [
     "지역코드",
@@ -425,3 +426,30 @@ def test_an_ended_post_fails_the_rows_checked_again(coordinator, seo):
 def test_import_of_nothing_is_refused(coordinator):
     with pytest.raises(InvalidRequest):
         import_listings(coordinator, [])
+
+
+def test_an_import_key_is_used_once(coordinator, seo):
+    rows = [r.cleaned for r in check(coordinator, "x.csv", csv_bytes([row(seo)]))]
+    import_listings(coordinator, rows, key="preview-1", file_name="자원.csv")
+    record = ListingImport.objects.get(key="preview-1")
+    assert (record.by, record.rows, record.file_name) == (coordinator, 1, "자원.csv")
+    with pytest.raises(IllegalTransition) as refused:
+        import_listings(coordinator, rows, key="preview-1")
+    assert refused.value.message == "이 행들은 이미 가져왔습니다."
+    assert Listing.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_confirmation_sent_twice_at_once_imports_once(people, daejeon):
+    coordinator = people["coord_seo"]
+    with translation.override("ko"):
+        rows = [
+            r.cleaned for r in check(coordinator, "x.csv", csv_bytes([row(daejeon["서구"])] * 20))
+        ]
+    results = run_parallel(4, lambda i: import_listings(coordinator, rows, key="same-preview"))
+    done = [r for r in results if isinstance(r, list)]
+    refused = [r for r in results if isinstance(r, IllegalTransition)]
+    assert (len(done), len(refused)) == (1, 3), results
+    assert Listing.objects.count() == 20
+    assert ListingImport.objects.filter(key="same-preview").count() == 1
