@@ -371,6 +371,43 @@ def test_random_csv_text_is_checked_or_refused_cleanly(coordinator, cells, encod
         assert all(isinstance(m, str) for ms in result.errors.values() for m in ms)
 
 
+CELL = st.one_of(
+    st.none(),
+    st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=30),
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.dates(min_value=datetime.date(1900, 3, 1), max_value=datetime.date(9999, 12, 31)),
+    st.booleans(),
+    st.sampled_from([*HEADER, "물품", "3017000000", "daily_living.side_dishes"]),
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    cells=st.lists(st.lists(CELL, max_size=13), max_size=8),
+    with_header=st.booleans(),
+)
+def test_random_workbooks_are_checked_or_refused_cleanly(coordinator, cells, with_header):
+    workbook = Workbook()
+    sheet = workbook.active
+    for values in [HEADER, *cells] if with_header else cells:
+        sheet.append(values)
+    out = io.BytesIO()
+    workbook.save(out)
+    try:
+        records = read_listing_file("x.xlsx", out.getvalue())
+    except ImportFileError as error:
+        assert error.message
+        return
+    for result in check_listing_rows(coordinator, records):
+        assert result.ok == (result.cleaned is not None)
+
+
 # --- the import ----------------------------------------------------------------------------
 
 
