@@ -122,8 +122,9 @@ def listing_import(request: HttpRequest) -> HttpResponse:
 
 def _confirm(request: HttpRequest) -> HttpResponse:
     stored = request.session.get(SESSION_KEY)
+    sent = request.POST.get("token", "").encode()
     if not isinstance(stored, dict) or not secrets.compare_digest(
-        str(stored.get("token", "")), request.POST.get("token", "")
+        str(stored.get("token", "")).encode(), sent
     ):
         problem = _("This preview is no longer waiting to be imported. Upload the file again.")
         return _page(request, {"problem": problem}, status=409)

@@ -235,8 +235,9 @@ def test_a_confirmation_whose_key_was_used_is_refused_as_already_done(client, co
 
 def test_a_forged_token_imports_nothing(client, coordinator, daejeon):
     upload(client, csv_bytes([row(daejeon["서구"])]))
-    response = client.post(URL, {"token": "forged"})
-    assert response.status_code == 409
+    for forged in ("forged", "가짜 토큰", ""):
+        response = client.post(URL, {"token": forged})
+        assert response.status_code == 409
     assert not Listing.objects.exists()
 
 
