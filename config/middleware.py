@@ -93,9 +93,10 @@ class RejectMalformedRequestMiddleware:
     which PostgreSQL text cannot hold, and fail there); no valid input contains
     them. The size is checked from Content-Length for every body, JSON included:
     Django applies the limit only when it reads a form itself, and this
-    application accepts no file uploads. JSON bodies are checked by the API's
-    parser (config/parsing.py), which refuses lone surrogates and deep nesting; a
-    NUL in the path simply matches no URL (404).
+    application's one file upload (the listings import) is smaller still. JSON
+    bodies are checked by the API's parser (config/parsing.py), which refuses
+    lone surrogates and deep nesting; a NUL in the path simply matches no URL
+    (404).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:

@@ -3,7 +3,7 @@ named `home` in config/urls.py)."""
 
 from django.urls import path, re_path, register_converter
 
-from exchange import claim_views, views
+from exchange import claim_views, import_views, views
 
 
 class RowIdConverter:
@@ -25,6 +25,12 @@ app_name = "marketplace"
 
 urlpatterns = [
     path("listings/new/", views.listing_new, name="listing_new"),
+    path("listings/import/", import_views.listing_import, name="listing_import"),
+    re_path(
+        r"^listings/import/template\.(?P<fmt>csv|xlsx)$",
+        import_views.listing_import_template,
+        name="listing_import_template",
+    ),
     path("listings/<rowid:pk>/", views.listing_detail, name="listing"),
     path("listings/<rowid:pk>/claim/", views.listing_claim, name="listing_claim"),
     path("listings/<rowid:pk>/edit/", views.listing_edit, name="listing_edit"),

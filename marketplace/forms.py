@@ -103,10 +103,14 @@ def check_date(day: datetime.date | None) -> datetime.date | None:
 # --- choices built from reference data ------------------------------------------------
 
 
-def category_choices(*, parents_selectable: bool) -> list[tuple[Any, Any]]:
-    """Categories grouped under their parent (one query). With `parents_selectable`
-    each group opens with its parent, meaning "any of these"."""
-    categories = list(Category.objects.order_by("code"))
+def category_choices(
+    *, parents_selectable: bool, categories: list[Category] | None = None
+) -> list[tuple[Any, Any]]:
+    """Categories grouped under their parent (one query, none when `categories`
+    gives them all in code order). With `parents_selectable` each group opens
+    with its parent, meaning "any of these"."""
+    if categories is None:
+        categories = list(Category.objects.order_by("code"))
     children: dict[int, list[Category]] = {}
     for category in categories:
         if category.parent_id:
@@ -128,13 +132,19 @@ class CategoryCodeField(forms.ChoiceField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("error_messages", {"invalid_choice": _("Choose a listed category.")})
         super().__init__(**kwargs)
+        self.by_code: dict[str, Category] = {}
 
     def load(self) -> None:
-        self.choices = [("", _("Choose a category")), *category_choices(parents_selectable=False)]
+        categories = list(Category.objects.order_by("code"))
+        self.by_code = {category.code: category for category in categories}
+        self.choices = [
+            ("", _("Choose a category")),
+            *category_choices(parents_selectable=False, categories=categories),
+        ]
 
     def clean(self, value: Any) -> Category | None:
         code = super().clean(value)
-        return Category.objects.filter(code=code).first() if code else None
+        return self.by_code.get(code) if code else None
 
 
 def region_choices(regions: Iterable[Region]) -> list[tuple[Any, Any]]:
@@ -307,9 +317,21 @@ class ListingForm(forms.Form):
     available_until = _date_field(_("Available until"), required=False)
     pickup_notes = _text_field(_("Pickup or delivery notes"), rows=2)
 
-    def __init__(self, *args: Any, regions: QuerySet[Region] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        regions: QuerySet[Region] | None = None,
+        fields_from: ListingForm | None = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("initial", {}).setdefault("available_from", timezone.localdate())
         super().__init__(*args, **kwargs)
+        if fields_from is not None:
+            # The fields, with their choices, of another instance: a bulk import
+            # checks each row with this form without reading the choices again.
+            # Shared, not copied: checking data changes no field.
+            self.fields = dict(fields_from.fields)
+            return
         self.fields["category"].load()
         self.fields["value_per_unit"].help_text = _(
             "Whole won. Optional for volunteer hours: an hour is then valued at "
@@ -482,4 +504,22 @@ class FollowUpForm(forms.Form):
         rows=2,
         error_messages={"required": _("Write what the follow-up found.")},
         validators=[validate_no_personal_numbers],
+    )
+
+
+class ListingFileForm(forms.Form):
+    """The file of a bulk import of listings (read by marketplace/imports.py)."""
+
+    file = forms.FileField(
+        label=_("CSV or XLSX file"),
+        help_text=_(
+            "The first row names the columns, as in the template; one listing per row. "
+            "At most 1,000 rows and 2 MB."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+        error_messages={
+            "required": _("Choose a file to upload."),
+            "empty": _("The file is empty."),
+            "invalid": _("Choose a file to upload."),
+        },
     )

@@ -16,6 +16,8 @@ Invariants:
 - A household record is pseudonymous: a generated code, its dong, size,
   needs and free-text notes; never a name, resident registration number or
   phone number. Only case managers of its region see the code and notes.
+- A bulk import of listings (`ListingImport`) is written once per preview:
+  its key is unique.
 - A claim records its cost when it is made (points per unit × quantity), so a
   later change of KRW_PER_POINT does not change what was agreed.
 """
@@ -308,6 +310,31 @@ class Listing(ConcurrentTransitionMixin, models.Model):
 
 def _household_code() -> str:
     return "HH-" + secrets.token_hex(4).upper()
+
+
+class ListingImport(models.Model):
+    """One bulk import of listings (marketplace/imports.py): who imported how
+    many rows of which file, when. Its key is the preview's token, unique, so
+    a preview is imported at most once even when its confirmation is sent
+    twice at the same moment."""
+
+    key = models.CharField(_("key"), max_length=64, unique=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    rows = models.PositiveIntegerField(_("rows"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("listing import")
+        verbose_name_plural = _("listing imports")
+
+    def __str__(self) -> str:
+        return f"{self.file_name or self.key} ({self.rows})"
 
 
 class HouseholdStatus(models.TextChoices):

@@ -15,16 +15,17 @@ import csv
 import datetime
 import io
 import unicodedata
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_transition, run_transition
-from config.exceptions import NotAllowed
+from config.exceptions import DomainError, NotAllowed
 from config.personal_numbers import refuse_personal_numbers
 from donors.models import Donor
 from donors.permissions import represents
@@ -39,6 +40,7 @@ from marketplace.models import (
     Household,
     HouseholdStatus,
     Listing,
+    ListingImport,
     ListingState,
     ResourceKind,
 )
@@ -264,9 +266,10 @@ def listing_start_problem(start: datetime.date | None) -> str | None:
     return None
 
 
-def _check_listing_fields(fields: dict[str, Any]) -> None:
-    """Every problem of the terms at once, each next to its field, so that a
-    form is corrected in one go."""
+def listing_terms_problems(fields: dict[str, Any]) -> dict[str, list[str]]:
+    """The problems of a listing's terms (kind, appraised value, dates), each
+    under its field; empty when there are none. The bulk import shows them per
+    row before anything is written."""
     problems: dict[str, list[str]] = {}
     value = fields.get("value_per_unit")
     amount = getattr(value, "amount", value)
@@ -285,6 +288,13 @@ def _check_listing_fields(fields: dict[str, Any]) -> None:
     until = fields.get("available_until")
     if until is not None and start is not None and until < start:
         problems["available_until"] = [_("This date is before the start.")]
+    return problems
+
+
+def _check_listing_fields(fields: dict[str, Any]) -> None:
+    """Every problem of the terms at once, each next to its field, so that a
+    form is corrected in one go."""
+    problems = listing_terms_problems(fields)
     if problems:
         if list(problems) == ["available_until"]:
             message = _("The end of availability is before its start.")
@@ -324,6 +334,44 @@ def listing_create(
             subject=listing, transition="create", source="", target=listing.state, by=by
         )
     return listing
+
+
+def import_listings(
+    user: User, rows: Sequence[Mapping[str, Any]], *, key: str = "", file_name: str = ""
+) -> list[Listing]:
+    """A coordinator's bulk import (marketplace/imports.py): one draft per row,
+    all or none in one transaction. Each row is what the import's checks
+    cleaned: `line` (its row in the file), `region` and the listing's terms.
+    Every listing is created by `listing_create`, so each is checked again
+    (the coordinator's post may have ended since the preview), starts as a
+    draft and is written to the audit log; the first refusal undoes them all
+    and names its row. With a `key` (the preview's), the import is recorded
+    as a `ListingImport` first: the same key a second time, even at the same
+    moment, is refused as already done."""
+    if not rows:
+        raise InvalidRequest(_("The file holds no listing to import."))
+    created: list[Listing] = []
+    with transaction.atomic():
+        if key:
+            try:
+                with transaction.atomic():
+                    ListingImport.objects.create(
+                        key=key, by=user, file_name=file_name[:255], rows=len(rows)
+                    )
+            except IntegrityError:
+                raise IllegalTransition(_("These rows have already been imported.")) from None
+        for row in rows:
+            fields = dict(row)
+            line = fields.pop("line", None)
+            region = fields.pop("region")
+            try:
+                created.append(listing_create(by=user, region=region, **fields))
+            except DomainError as error:
+                raise InvalidRequest(
+                    _("Row %(line)s: %(message)s") % {"line": line, "message": error.message},
+                    line=line,
+                ) from error
+    return created
 
 
 def listing_update(*, listing: Listing, by: User, **fields: Any) -> Listing:

@@ -162,6 +162,27 @@ PAGES: list[Row] = [
         ok=(422,),
         note="an empty form: 422 shows the role check passed and nothing was written",
     ),
+    page("marketplace:listing_import", "GET", COORDINATORS),
+    page(
+        "marketplace:listing_import",
+        "POST",
+        COORDINATORS,
+        ok=(422,),
+        note="no file: 422 shows the role check passed and nothing was written",
+    ),
+    page(
+        "marketplace:listing_import_template",
+        "GET",
+        COORDINATORS,
+        kwargs=lambda w: {"fmt": "csv"},
+    ),
+    page(
+        "marketplace:listing_import_template",
+        "GET",
+        COORDINATORS,
+        kwargs=lambda w: {"fmt": "xlsx"},
+        variant="xlsx",
+    ),
     page("marketplace:listing", "GET", ALL, obj="listing", note="published: public"),
     page(
         "marketplace:listing",
