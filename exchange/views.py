@@ -855,9 +855,13 @@ def _render_household(
         "follow_ups": follow_ups,
         "history": household_history(household),
         "reopen_form": reopen_form or ReopenForm(),
-        # A crisis found since the case closed: the reopening form opens by itself.
+        # A crisis found since the case closed, or the follow-up's prompt
+        # (?reopen=1) that led here: the reopening form opens by itself.
         "suggest_reopen": household.status == HouseholdStatus.CLOSED
-        and any(f.outcome == FollowUpOutcome.CRISIS and f.held_at is None for f in follow_ups),
+        and (
+            request.GET.get("reopen") == "1"
+            or any(f.outcome == FollowUpOutcome.CRISIS and f.held_at is None for f in follow_ups)
+        ),
         "claims": claims,
         "error": error,
         "notice": notice,
