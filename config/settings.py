@@ -451,6 +451,9 @@ DUPLICATE_WINDOW_DAYS = env_int("DUPLICATE_WINDOW_DAYS", 30, minimum=0)
 MATCH_DEADLINE_DAYS = env_int("MATCH_DEADLINE_DAYS", 7, minimum=1)
 # Follow-ups after a household's case closes, in months after closing.
 FOLLOW_UP_MONTHS = env_int_list("FOLLOW_UP_MONTHS", [3, 6], minimum=1)
+# A follow-up still not recorded this many days after it was due is escalated to
+# the coordinators of its district (their dashboard).
+FOLLOW_UP_ESCALATE_DAYS = env_int("FOLLOW_UP_ESCALATE_DAYS", 14, minimum=0)
 
 # The organisation that issues donation receipts (기부금 단체, 별지 제45호의2 서식 ③):
 # its name, business or unique number (사업자등록번호/고유번호), address, phone,

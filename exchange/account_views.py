@@ -22,9 +22,16 @@ from donors.permissions import donors_represented
 from exchange.models import ACTIVE_CLAIM_STATES
 from exchange.views import claim_queryset, decorate_claims, listing_actions, my_claims
 from ledger.models import Account, Purpose
-from marketplace.forms import FollowUpForm
+from marketplace.forms import CompletionPeriodForm, FollowUpForm
 from marketplace.models import HouseholdStatus, Listing, ListingState
-from marketplace.selectors import Viewer, follow_ups_due, households_visible_to
+from marketplace.selectors import (
+    Viewer,
+    decorate_escalated,
+    follow_up_completion,
+    follow_ups_due,
+    follow_ups_escalated,
+    households_visible_to,
+)
 from people.exceptions import InvalidProfile
 from people.forms import ProfileForm
 from people.models import RegionMembership, Role
@@ -90,7 +97,19 @@ def _coordinator_context(user: Any, viewer: Viewer) -> dict[str, Any]:
         ],
         viewer,
     )
-    return {"listing_counts": by_state, "listings": current, "decisions": decisions}
+    # Follow-ups of the coordinator's regions left unrecorded too long, and the
+    # regions' completion rate over the report's default period.
+    escalated = follow_ups_escalated(user)
+    start, end = CompletionPeriodForm.default_period(timezone.localdate())
+    _rows, completion = follow_up_completion(regions=regions, start=start, end=end)
+    return {
+        "listing_counts": by_state,
+        "listings": current,
+        "decisions": decisions,
+        "escalated": decorate_escalated(escalated[:DASHBOARD_ROWS], viewer),
+        "escalated_count": escalated.count(),
+        "completion": completion,
+    }
 
 
 def _case_manager_context(user: Any, viewer: Viewer) -> dict[str, Any]:

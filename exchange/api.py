@@ -57,6 +57,7 @@ from marketplace.filters import CategoryFilter, HouseholdFilter, ListingFilter, 
 from marketplace.models import (
     Category,
     FollowUp,
+    FollowUpOutcome,
     Household,
     Listing,
     ResourceKind,
@@ -390,7 +391,7 @@ class FollowUpSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FollowUp
-        fields = ["id", "due_on", "recorded_at", "recorded_by", "note"]
+        fields = ["id", "due_on", "recorded_at", "recorded_by", "outcome", "note", "held_at"]
 
 
 class HouseholdSerializer(serializers.ModelSerializer):
@@ -468,6 +469,14 @@ class HouseholdCreateSerializer(HouseholdUpdateSerializer):
 class FollowUpRecordSerializer(serializers.Serializer):
     follow_up = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, help_text=_("Id of one of this household's follow-ups")
+    )
+    outcome = serializers.ChoiceField(
+        choices=FollowUpOutcome.choices,
+        help_text=_("What the follow-up found: stable, relapse or crisis"),
+        error_messages={
+            "required": _("Choose what the follow-up found: stable, relapse or crisis."),
+            "invalid_choice": _("Choose what the follow-up found: stable, relapse or crisis."),
+        },
     )
     note = serializers.CharField(max_length=MAX_TEXT, validators=[validate_no_personal_numbers])
 
@@ -649,7 +658,12 @@ class HouseholdViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
             raise serializers.ValidationError(
                 {"follow_up": [_("This household has no such follow-up.")]}
             )
-        follow_up_record(follow_up=follow_up, by=request.user, note=body.validated_data["note"])
+        follow_up_record(
+            follow_up=follow_up,
+            by=request.user,
+            note=body.validated_data["note"],
+            outcome=body.validated_data["outcome"],
+        )
         return self._answer(household, AccessAction.UPDATE, purpose)
 
 

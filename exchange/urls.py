@@ -3,7 +3,7 @@ named `home` in config/urls.py)."""
 
 from django.urls import path, re_path, register_converter
 
-from exchange import claim_views, import_views, views
+from exchange import claim_views, follow_up_views, import_views, views
 
 
 class RowIdConverter:
@@ -68,7 +68,9 @@ urlpatterns = [
     path("households/<rowid:pk>/", views.household_detail, name="household"),
     path("households/<rowid:pk>/edit/", views.household_edit, name="household_edit"),
     path("households/<rowid:pk>/close/", views.household_close_view, name="household_close"),
+    path("households/<rowid:pk>/reopen/", views.household_reopen_view, name="household_reopen"),
     path("follow-ups/<rowid:pk>/record/", views.follow_up_record_view, name="follow_up_record"),
+    path("follow-ups/report/", follow_up_views.follow_up_report, name="follow_up_report"),
     re_path(r"^wallet/(?P<code>\d{10})/$", views.wallet_statement, name="wallet"),
     path("review/duplicates/", views.duplicate_review, name="duplicate_review"),
 ]

@@ -80,10 +80,12 @@ from marketplace.forms import (
     HouseholdForm,
     ListingForm,
     ReasonForm,
+    ReopenForm,
 )
 from marketplace.models import (
     PUBLIC_LISTING_STATES,
     FollowUp,
+    FollowUpOutcome,
     Household,
     HouseholdStatus,
     Listing,
@@ -92,6 +94,7 @@ from marketplace.models import (
 from marketplace.selectors import (
     Viewer,
     catalogue,
+    household_history,
     households_visible_to,
     points_per_unit,
     value_per_unit_krw,
@@ -100,6 +103,7 @@ from marketplace.services import (
     follow_up_record,
     household_close,
     household_create,
+    household_reopen,
     household_update,
     listing_create,
     listing_publish,
@@ -818,6 +822,7 @@ def _render_household(
     purpose: _Purpose,
     form: HouseholdForm | None = None,
     follow_up_forms: dict[int, FollowUpForm] | None = None,
+    reopen_form: ReopenForm | None = None,
     error: str = "",
     notice: str = "",
     status: int = 200,
@@ -848,6 +853,15 @@ def _render_household(
         "household": household,
         "form": form,
         "follow_ups": follow_ups,
+        "history": household_history(household),
+        "reopen_form": reopen_form or ReopenForm(),
+        # A crisis found since the case closed, or the follow-up's prompt
+        # (?reopen=1) that led here: the reopening form opens by itself.
+        "suggest_reopen": household.status == HouseholdStatus.CLOSED
+        and (
+            request.GET.get("reopen") == "1"
+            or any(f.outcome == FollowUpOutcome.CRISIS and f.held_at is None for f in follow_ups)
+        ),
         "claims": claims,
         "error": error,
         "notice": notice,
@@ -946,6 +960,37 @@ def household_close_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @requires(Role.CASE_MANAGER)
 @vary_on_headers("HX-Request")
+def household_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
+    household = _household(request, pk)
+    purpose = _access_purpose(request, household)
+    if isinstance(purpose, HttpResponse):
+        return purpose
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        _record(request, household, AccessAction.VIEW, purpose)
+        return _render_household(request, household, purpose=purpose, reopen_form=form, status=422)
+    try:
+        household_reopen(household=household, by=request.user, reason=form.cleaned_data["reason"])
+    except NotAllowed:
+        raise PermissionDenied from None
+    except DomainError as error:
+        attach_error(form, error)
+        _record(request, household, AccessAction.VIEW, purpose)
+        return _render_household(
+            request, household, purpose=purpose, reopen_form=form, status=form_status(error)
+        )
+    _record(request, household, AccessAction.UPDATE, purpose)
+    return _after_household_change(
+        request,
+        household,
+        _("The case is reopened; its follow-ups not yet recorded are on hold."),
+        purpose,
+    )
+
+
+@require_POST
+@requires(Role.CASE_MANAGER)
+@vary_on_headers("HX-Request")
 def follow_up_record_view(request: HttpRequest, pk: int) -> HttpResponse:
     follow_up = get_object_or_404(
         FollowUp.objects.select_related("household__dong", "recorded_by"), pk=pk
@@ -959,7 +1004,10 @@ def follow_up_record_view(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         try:
             follow_up = follow_up_record(
-                follow_up=follow_up, by=request.user, note=form.cleaned_data["note"]
+                follow_up=follow_up,
+                by=request.user,
+                note=form.cleaned_data["note"],
+                outcome=form.cleaned_data["outcome"],
             )
         except NotAllowed:
             raise PermissionDenied from None
@@ -982,6 +1030,12 @@ def follow_up_record_view(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, notice)
                 return redirect(safe_next(request, reverse("dashboard")))
     follow_up.form = form if status != 200 else None
+    # A crisis found after the case was closed calls for the case again: the
+    # recorded follow-up links to the household's reopening form.
+    follow_up.suggest_reopen = (
+        follow_up.outcome == FollowUpOutcome.CRISIS
+        and follow_up.household.status == HouseholdStatus.CLOSED
+    )
     context = {
         "follow_up": follow_up,
         "follow_up_notice": notice,

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from djmoney.money import Money
 
 from config.personal_numbers import validate_no_personal_numbers
-from marketplace.models import Category, Household, ResourceKind
+from marketplace.models import Category, FollowUpOutcome, Household, ResourceKind
 from marketplace.services import listing_start_problem
 from regions.models import Level, Region
 
@@ -498,6 +498,14 @@ class HouseholdForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[("", _("Choose…")), *FollowUpOutcome.choices],
+        error_messages={
+            "required": _("Choose what the follow-up found: stable, relapse or crisis."),
+            "invalid_choice": _("Choose what the follow-up found: stable, relapse or crisis."),
+        },
+    )
     note = _text_field(
         _("What did the follow-up find?"),
         required=True,
@@ -523,3 +531,48 @@ class ListingFileForm(forms.Form):
             "invalid": _("Choose a file to upload."),
         },
     )
+
+
+class ReopenForm(forms.Form):
+    reason = _text_field(
+        _("Why is the case reopened?"),
+        required=True,
+        rows=2,
+        error_messages={"required": _("A reason is required to reopen the case.")},
+        validators=[validate_no_personal_numbers],
+    )
+
+
+class CompletionPeriodForm(forms.Form):
+    """The period of the follow-up completion report: follow-ups due from `start`
+    to `end`, both included; by default the last 12 months up to today."""
+
+    start = forms.DateField(
+        label=_("Due from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+        validators=[check_date],
+    )
+    end = forms.DateField(
+        label=_("Due until"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD.")},
+        validators=[check_date],
+    )
+
+    @staticmethod
+    def default_period(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+        try:
+            start = today.replace(year=today.year - 1)
+        except ValueError:  # 29 February
+            start = today.replace(year=today.year - 1, day=28)
+        return start + datetime.timedelta(days=1), today
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("The end date is before the start date."))
+        return cleaned

@@ -393,8 +393,21 @@ class Household(models.Model):
         return self.code
 
 
+class FollowUpOutcome(models.TextChoices):
+    """What a follow-up found, recorded with it."""
+
+    STABLE = "stable", _("Stable")
+    RELAPSE = "relapse", _("Relapse")
+    CRISIS = "crisis", _("Crisis")
+
+
 class FollowUp(models.Model):
-    """사후관리: scheduled when a case closes, shown until recorded."""
+    """사후관리: scheduled when a case closes, shown until recorded.
+
+    A recorded follow-up has an outcome. Reopening the case puts the follow-ups
+    not yet recorded on hold (`held_at`): they stay in the household's history
+    marked as held, but are no longer due, escalated or counted in the completion
+    rate, and cannot be recorded; closing the case again schedules new ones."""
 
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="follow_ups")
     due_on = models.DateField(_("due on"))
@@ -407,11 +420,21 @@ class FollowUp(models.Model):
         related_name="+",
     )
     note = models.TextField(_("note"), blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=FollowUpOutcome.choices, blank=True
+    )
+    held_at = models.DateTimeField(_("put on hold at"), null=True, blank=True)
 
     class Meta:
         ordering = ["due_on", "pk"]
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(recorded_at__isnull=True) | models.Q(held_at__isnull=True),
+                name="follow_up_recorded_or_held",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.household} {self.due_on}"

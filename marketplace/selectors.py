@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+from audit.services import audit_history
 from marketplace.models import (
     Category,
     FollowUp,
+    FollowUpOutcome,
     Household,
     Listing,
     ListingState,
@@ -145,8 +148,157 @@ def follow_ups_due(user, *, on: datetime.date | None = None) -> QuerySet[FollowU
         FollowUp.objects.filter(
             household__in=households_visible_to(user),
             recorded_at__isnull=True,
+            held_at__isnull=True,
             due_on__lte=day + datetime.timedelta(days=14),
         )
         .select_related("household", "household__dong")
         .order_by("due_on")
     )
+
+
+# --- follow-ups: escalation and completion ---------------------------------------------
+
+
+def escalation_cutoff(on: datetime.date | None = None) -> datetime.date:
+    """Follow-ups due on or before this day and not recorded are escalated."""
+    day = on or timezone.localdate()
+    return day - datetime.timedelta(days=settings.FOLLOW_UP_ESCALATE_DAYS)
+
+
+def follow_ups_escalated(user, *, on: datetime.date | None = None) -> QuerySet[FollowUp]:
+    """Follow-ups of the regions `user` coordinates that are still not recorded
+    FOLLOW_UP_ESCALATE_DAYS days after they were due (on hold ones are not due),
+    oldest first. Computed when read: nothing is written when one becomes
+    escalated. One query, with the household's dong and responsible case manager.
+
+    The rows are household records: show the code only where
+    `Viewer.sees_household` says so; to anyone else, "a household in <dong>"."""
+    regions = regions_for(user, Role.COORDINATOR)
+    return (
+        FollowUp.objects.filter(
+            household__dong__in=regions,
+            recorded_at__isnull=True,
+            held_at__isnull=True,
+            due_on__lte=escalation_cutoff(on),
+        )
+        .select_related("household__dong", "household__case_manager")
+        .order_by("due_on", "pk")
+    )
+
+
+def decorate_escalated(
+    follow_ups, viewer: Viewer, *, on: datetime.date | None = None
+) -> list[FollowUp]:
+    """Each follow-up with `days_overdue`, `district_name` and `shows_code` (the
+    viewer is a case manager of its dong); no query per row."""
+    day = on or timezone.localdate()
+    rows = list(follow_ups)
+    for follow_up in rows:
+        dong = follow_up.household.dong
+        follow_up.days_overdue = (day - follow_up.due_on).days
+        follow_up.district_name = viewer.district_name(dong)
+        follow_up.shows_code = viewer.sees_household(follow_up.household)
+    return rows
+
+
+def percent_text(part: int, whole: int) -> str:
+    """part / whole as a percentage with one decimal, rounded half up ("66.7%");
+    "—" when nothing was due. Decimal arithmetic: no floats."""
+    if whole == 0:
+        return "—"
+    value = (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    return f"{value}%"
+
+
+@dataclass
+class CompletionRow:
+    """The follow-ups of one district due in a period."""
+
+    district: Region | None
+    due: int = 0
+    recorded: int = 0
+    outcomes: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(FollowUpOutcome.values, 0)
+    )
+
+    @property
+    def rate(self) -> str:
+        return percent_text(self.recorded, self.due)
+
+    @property
+    def outcome_counts(self) -> list[tuple[str, str, int]]:
+        """(value, label, count) in the outcomes' order."""
+        return [(value, label, self.outcomes[value]) for value, label in FollowUpOutcome.choices]
+
+
+def follow_up_completion(
+    *, regions: QuerySet[Region] | None, start: datetime.date, end: datetime.date
+) -> tuple[list[CompletionRow], CompletionRow]:
+    """Follow-ups due from `start` to `end` (both included) in `regions` (None:
+    everywhere): per district, how many were due, how many are recorded (at any
+    time), and the recorded ones by outcome; with the total. Follow-ups put on
+    hold by a reopened case are no longer due and are not counted.
+
+    One grouped query by dong, folded into districts with the regions' paths
+    (one more query for the districts), whatever the number of rows."""
+    follow_ups = FollowUp.objects.filter(due_on__gte=start, due_on__lte=end, held_at__isnull=True)
+    if regions is not None:
+        follow_ups = follow_ups.filter(household__dong__in=regions)
+    grouped = (
+        follow_ups.values("household__dong__path", "outcome")
+        .annotate(
+            due=Count("pk"),
+            recorded=Count("pk", filter=Q(recorded_at__isnull=False)),
+        )
+        .order_by()
+    )
+    districts = {r.code: r for r in Region.objects.filter(level=Level.DISTRICT)}
+    rows: dict[str | None, CompletionRow] = {}
+    total = CompletionRow(district=None)
+    for group in grouped:
+        codes = [c for c in group["household__dong__path"].split("/") if c]
+        district = next((districts[c] for c in codes if c in districts), None)
+        key = district.code if district else None
+        row = rows.setdefault(key, CompletionRow(district=district))
+        for target in (row, total):
+            target.due += group["due"]
+            target.recorded += group["recorded"]
+            if group["recorded"] and group["outcome"] in target.outcomes:
+                target.outcomes[group["outcome"]] += group["recorded"]
+    ordered = sorted(rows.values(), key=lambda r: r.district.code if r.district else "")
+    return ordered, total
+
+
+@dataclass
+class HistoryEvent:
+    """One line of a household's history."""
+
+    kind: str  # "close", "reopen", "follow_up" (recorded) or "held" (put on hold)
+    at: datetime.datetime
+    by: object = None
+    reason: str = ""
+    follow_up: FollowUp | None = None
+
+
+def household_history(household: Household) -> list[HistoryEvent]:
+    """The case's closes and reopenings (from the audit log, with who and why)
+    and its follow-ups recorded (with their outcome) or put on hold, oldest first.
+    Two queries."""
+    events = [
+        HistoryEvent(kind=entry.transition, at=entry.at, by=entry.by, reason=entry.reason)
+        for entry in audit_history(household)
+        if entry.transition in ("close", "reopen")
+    ]
+    for follow_up in household.follow_ups.select_related("recorded_by"):
+        if follow_up.recorded_at is not None:
+            events.append(
+                HistoryEvent(
+                    kind="follow_up",
+                    at=follow_up.recorded_at,
+                    by=follow_up.recorded_by,
+                    follow_up=follow_up,
+                )
+            )
+        elif follow_up.held_at is not None:
+            events.append(HistoryEvent(kind="held", at=follow_up.held_at, follow_up=follow_up))
+    return sorted(events, key=lambda e: e.at)

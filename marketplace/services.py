@@ -37,6 +37,7 @@ from marketplace.exceptions import (
 from marketplace.models import (
     Category,
     FollowUp,
+    FollowUpOutcome,
     Household,
     HouseholdStatus,
     Listing,
@@ -504,7 +505,8 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
 
 
 def household_close(*, household: Household, by: User) -> Household:
-    """Close the case and schedule the follow-ups (3 and 6 months later by default)."""
+    """Close the case and schedule the follow-ups (3 and 6 months later by default).
+    The close is written to the audit log, the household's history."""
     with transaction.atomic():
         household = Household.objects.select_for_update().get(pk=household.pk)
         if not may_act(by, Role.CASE_MANAGER, household.dong):
@@ -519,10 +521,55 @@ def household_close(*, household: Household, by: User) -> Household:
             FollowUp(household=household, due_on=_add_months(today, months))
             for months in settings.FOLLOW_UP_MONTHS
         )
+        audit_transition(
+            subject=household,
+            transition="close",
+            source=HouseholdStatus.ACTIVE,
+            target=HouseholdStatus.CLOSED,
+            by=by,
+        )
     return household
 
 
-def follow_up_record(*, follow_up: FollowUp, by: User, note: str) -> FollowUp:
+def household_reopen(*, household: Household, by: User, reason: str) -> Household:
+    """Reopen a closed case: it is active again, with its history kept.
+
+    The reopening and its reason go to the audit log beside the earlier closes;
+    `closed_at` keeps the last close. The follow-ups not yet recorded are put on
+    hold (kept in the history, no longer due); a later close schedules new ones.
+    The household's claims are untouched, so the duplicate-service window still
+    counts the claims made before the close."""
+    with transaction.atomic():
+        household = Household.objects.select_for_update().get(pk=household.pk)
+        if not may_act(by, Role.CASE_MANAGER, household.dong):
+            raise NotAllowed()
+        if not reason.strip():
+            raise InvalidRequest(
+                _("Say why the case is reopened."),
+                fields={"reason": [_("A reason is required to reopen the case.")]},
+            )
+        refuse_personal_numbers(text=reason, field="reason")
+        if household.status != HouseholdStatus.CLOSED:
+            raise IllegalTransition(_("This case is not closed."))
+        household.status = HouseholdStatus.ACTIVE
+        household.save(update_fields=["status"])
+        audit_transition(
+            subject=household,
+            transition="reopen",
+            source=HouseholdStatus.CLOSED,
+            target=HouseholdStatus.ACTIVE,
+            by=by,
+            reason=reason.strip(),
+        )
+        # After the log entry, so the history lists the holds after the reopening.
+        FollowUp.objects.filter(
+            household=household, recorded_at__isnull=True, held_at__isnull=True
+        ).update(held_at=timezone.now())
+    return household
+
+
+def follow_up_record(*, follow_up: FollowUp, by: User, note: str, outcome: str) -> FollowUp:
+    """Record what a follow-up found: a note and its outcome (stable, relapse, crisis)."""
     with transaction.atomic():
         follow_up = (
             FollowUp.objects.select_for_update()
@@ -533,13 +580,23 @@ def follow_up_record(*, follow_up: FollowUp, by: User, note: str) -> FollowUp:
             raise NotAllowed()
         if follow_up.recorded_at is not None:
             raise IllegalTransition(_("This follow-up is already recorded."))
+        if follow_up.held_at is not None:
+            raise IllegalTransition(_("This follow-up is on hold: the case was reopened."))
+        problems: dict[str, list[str]] = {}
         if not note.strip():
-            raise InvalidRequest(
-                _("Write what the follow-up found."),
-                fields={"note": [_("This field is required.")]},
+            problems["note"] = [_("This field is required.")]
+        if outcome not in FollowUpOutcome.values:
+            problems["outcome"] = [_("Choose what the follow-up found: stable, relapse or crisis.")]
+        if problems:
+            message = (
+                _("Write what the follow-up found.")
+                if "note" in problems
+                else _("Choose the follow-up's outcome.")
             )
+            raise InvalidRequest(message, fields=problems)
         refuse_personal_numbers(text=note, field="note")
-        follow_up.recorded_at, follow_up.recorded_by, follow_up.note = timezone.now(), by, note
+        follow_up.recorded_at, follow_up.recorded_by = timezone.now(), by
+        follow_up.note, follow_up.outcome = note, outcome
         follow_up.save()
     return follow_up
 

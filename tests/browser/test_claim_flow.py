@@ -227,6 +227,7 @@ def test_household_record_close_and_follow_up(page, cast, daejeon, screenshot, o
     assert household.follow_ups.count() == 2
     first = household.follow_ups.order_by("due_on").first()
     item = page.locator(f"#follow-up-{first.pk}")
+    item.locator("select").select_option("stable")
     item.locator("textarea").fill("식사 잘 하고 계심")
     item.locator('[data-action="record-follow-up"]').click()
     expect(page.locator(f"#follow-up-{first.pk}.recorded")).to_be_visible()

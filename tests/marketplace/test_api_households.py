@@ -55,10 +55,14 @@ def test_case_manager_registers_updates_closes_and_follows_up_a_household(
     assert (again.status_code, again.json()["code"]) == (409, "illegal_transition")
 
     first = follow_ups[0]["id"]
-    recorded = client.post(f"{url}record-follow-up/", {"follow_up": first, "note": "안정적"})
+    recorded = client.post(
+        f"{url}record-follow-up/", {"follow_up": first, "note": "안정적", "outcome": "stable"}
+    )
     assert recorded.status_code == 200, recorded.json()
     assert recorded.json()["follow_ups"][0]["recorded_by"] == "cm_dd"
-    twice = client.post(f"{url}record-follow-up/", {"follow_up": first, "note": "다시"})
+    twice = client.post(
+        f"{url}record-follow-up/", {"follow_up": first, "note": "다시", "outcome": "crisis"}
+    )
     assert (twice.status_code, twice.json()["code"]) == (409, "illegal_transition")
     assert FollowUp.objects.get(pk=first).note == "안정적"
 
@@ -66,13 +70,18 @@ def test_case_manager_registers_updates_closes_and_follows_up_a_household(
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"follow_up": 10**30, "note": "x"}, "follow_up"),
-        ({"follow_up": "abc", "note": "x"}, "follow_up"),
-        ({"follow_up": 1.5, "note": "x"}, "follow_up"),
-        ({"note": "x"}, "follow_up"),
-        ({"follow_up": "OTHER", "note": "x"}, "follow_up"),  # another household's follow-up
-        ({"follow_up": "MINE", "note": ""}, "note"),
-        ({"follow_up": "MINE"}, "note"),
+        ({"follow_up": 10**30, "note": "x", "outcome": "stable"}, "follow_up"),
+        ({"follow_up": "abc", "note": "x", "outcome": "stable"}, "follow_up"),
+        ({"follow_up": 1.5, "note": "x", "outcome": "stable"}, "follow_up"),
+        ({"note": "x", "outcome": "stable"}, "follow_up"),
+        # another household's follow-up
+        ({"follow_up": "OTHER", "note": "x", "outcome": "stable"}, "follow_up"),
+        ({"follow_up": "MINE", "note": "", "outcome": "stable"}, "note"),
+        ({"follow_up": "MINE", "outcome": "stable"}, "note"),
+        ({"follow_up": "MINE", "note": "x"}, "outcome"),
+        ({"follow_up": "MINE", "note": "x", "outcome": ""}, "outcome"),
+        ({"follow_up": "MINE", "note": "x", "outcome": "fine"}, "outcome"),
+        ({"follow_up": "MINE", "note": "x", "outcome": ["crisis"]}, "outcome"),
     ],
 )
 def test_bad_follow_up_records_get_400(people, daejeon, household, body, field):

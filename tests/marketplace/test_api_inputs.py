@@ -83,7 +83,7 @@ def test_no_body_makes_a_500(
             case_manager,
             "post",
             f"/api/v1/households/{closed.pk}/record-follow-up/",
-            {"follow_up": closed.follow_ups.first().pk, "note": "n"},
+            {"follow_up": closed.follow_ups.first().pk, "note": "n", "outcome": "stable"},
         ),
         (
             case_manager,

@@ -86,7 +86,10 @@ def test_closing_a_case_schedules_two_follow_ups(household, people):
     assert len(due) == 2
     assert (due[1] - due[0]).days in range(89, 93)
     follow_up_record(
-        follow_up=household.follow_ups.first(), by=people["cm_daedeok"], note="안부 확인, 생활 안정"
+        follow_up=household.follow_ups.first(),
+        by=people["cm_daedeok"],
+        note="안부 확인, 생활 안정",
+        outcome="stable",
     )
     assert household.follow_ups.filter(recorded_at__isnull=True).count() == 1
     with pytest.raises(IllegalTransition):

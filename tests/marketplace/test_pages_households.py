@@ -65,14 +65,16 @@ def test_case_manager_registers_closes_and_follows_up_a_household(
     assert response.status_code == 422
     response = client.post(
         f"/follow-ups/{first.pk}/record/",
-        {f"fu{first.pk}-note": "식사 잘 하고 계심"},
+        {f"fu{first.pk}-note": "식사 잘 하고 계심", f"fu{first.pk}-outcome": "stable"},
         headers=HTMX,
     )
     assert response.status_code == 200
     first.refresh_from_db()
     assert first.note == "식사 잘 하고 계심" and first.recorded_by == people["cm_daedeok"]
     response = client.post(
-        f"/follow-ups/{first.pk}/record/", {f"fu{first.pk}-note": "다시"}, headers=HTMX
+        f"/follow-ups/{first.pk}/record/",
+        {f"fu{first.pk}-note": "다시", f"fu{first.pk}-outcome": "stable"},
+        headers=HTMX,
     )
     assert response.status_code == 409
 
@@ -86,7 +88,11 @@ def test_follow_ups_due_are_on_the_dashboard_with_a_form(client, people, househo
     follow_up = FollowUp.objects.filter(household=household).first()
     response = client.post(
         f"/follow-ups/{follow_up.pk}/record/",
-        {f"fu{follow_up.pk}-note": "안부 확인", "next": "/dashboard/"},
+        {
+            f"fu{follow_up.pk}-note": "안부 확인",
+            f"fu{follow_up.pk}-outcome": "stable",
+            "next": "/dashboard/",
+        },
     )
     assert response.status_code == 302 and response["Location"] == "/dashboard/"
 

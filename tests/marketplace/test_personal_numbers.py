@@ -155,7 +155,9 @@ def test_services_refuse_them_in_notes_justifications_and_reasons(
     household_close(household=seo_household, by=people["cm_seo"])
     follow_up = FollowUp.objects.filter(household=seo_household).first()
     with pytest.raises(InvalidRequest):
-        follow_up_record(follow_up=follow_up, by=people["cm_seo"], note=PHONE_TEXT)
+        follow_up_record(
+            follow_up=follow_up, by=people["cm_seo"], note=PHONE_TEXT, outcome="stable"
+        )
 
     # Nothing of them was kept.
     assert Household.objects.get().notes == "독거"

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from djmoney.money import Money
 from rest_framework.test import APIClient
 
@@ -24,8 +25,8 @@ from donors.models import Donor, DonorKind, DonorMembership
 from exchange.services import claim_approve, claim_fulfil, claim_request
 from ledger.models import Purpose
 from ledger.services import account_for, proposal_grant_create
-from marketplace.models import Category
-from marketplace.services import household_create, listing_create
+from marketplace.models import Category, FollowUp
+from marketplace.services import household_close, household_create, listing_create
 
 
 class World:
@@ -65,6 +66,16 @@ class World:
             claim_request(
                 by=self.people["cm_daedeok"], listing=listing, household=household, quantity=1
             )
+
+    def overdue_follow_ups(self, n: int) -> None:
+        # Closed cases whose follow-ups were due two months ago: escalated to
+        # 대덕구's coordinators.
+        cm = self.people["cm_daedeok"]
+        closed = [household_close(household=h, by=cm) for h in self.households((n + 1) // 2)]
+        ids = FollowUp.objects.filter(household__in=closed).order_by("pk")
+        FollowUp.objects.filter(pk__in=list(ids.values_list("pk", flat=True)[:n])).update(
+            due_on=timezone.localdate() - datetime.timedelta(days=60)
+        )
 
     def duplicate_claims(self, n: int) -> None:
         listing = self.listing
@@ -278,6 +289,13 @@ PAGES: dict[str, tuple[str | None, str, Callable[[World, int], None], int, int]]
     "catalogue": (None, "/", World.listings, 5, 18),
     "dashboard-coordinator": ("coord_seo", "/dashboard/", World.listings_and_claims, 5, 25),
     "dashboard-case-manager": ("cm_daedeok", "/dashboard/", World.claims, 5, 25),
+    "dashboard-coordinator-overdue-follow-ups": (
+        "coord_daedeok",
+        "/dashboard/",
+        World.overdue_follow_ups,
+        5,
+        50,
+    ),
     # Finance's dashboard lists nothing of its own: with proposals and accounts added
     # it must still read the same.
     "dashboard-finance": ("finance", "/dashboard/", World.proposals, 5, 25),

@@ -386,12 +386,31 @@ PAGES: list[Row] = [
         ok=(200, 302, 409),
     ),
     page(
+        "marketplace:household_reopen",
+        "POST",
+        frozenset({CM_OWN}),
+        obj="closed_household",
+        data={"reason": "재발 징후로 사례 재개"},
+        ok=(200, 302),
+    ),
+    page(
+        "marketplace:follow_up_report",
+        "GET",
+        frozenset({COORD_OWN, COORD_OTHER, FINANCE}),
+        secrets="closed_household",
+        visible=NOBODY,
+        note="completion figures per district: no household is named",
+    ),
+    page(
         "marketplace:follow_up_record",
         "POST",
         frozenset({CM_OWN}),
         obj="follow_up",
         secrets="closed_household",
-        data=lambda w: {f"fu{w.ids['follow_up']}-note": "잘 지내심"},
+        data=lambda w: {
+            f"fu{w.ids['follow_up']}-note": "잘 지내심",
+            f"fu{w.ids['follow_up']}-outcome": "stable",
+        },
     ),
     page(
         "marketplace:wallet",
@@ -929,7 +948,7 @@ API: list[Row] = [
         "POST",
         frozenset({CM_OWN}),
         obj="closed_household",
-        data=lambda w: {"follow_up": w.ids["follow_up"], "note": "잘 지내심"},
+        data=lambda w: {"follow_up": w.ids["follow_up"], "note": "잘 지내심", "outcome": "stable"},
         ok=(200,),
     ),
     # --- claims ---
