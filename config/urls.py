@@ -71,6 +71,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/profile/", people_views.profile, name="profile"),
+    path("inbox/", include("inbox.urls")),
     # Django's password views with the project's Korean templates
     # (templates/registration/); the reset answers the same whether or not the
     # address belongs to anyone.
