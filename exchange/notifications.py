@@ -97,13 +97,16 @@ def claim_decided(claim) -> None:
             [claim.requested_by],
             Kind.CLAIM_DECIDED,
             _("Claim #%(pk)s is %(state)s") % {"pk": claim.pk, "state": claim.get_state_display()},
-            _("Your claim #%(pk)s for “%(title)s” is now: %(state)s. %(reason)s")
-            % {
-                "pk": claim.pk,
-                "title": claim.listing.title,
-                "state": claim.get_state_display(),
-                "reason": claim.decision_reason or "",
-            },
+            # Without a reason, without the space before it.
+            (
+                _("Your claim #%(pk)s for “%(title)s” is now: %(state)s. %(reason)s")
+                % {
+                    "pk": claim.pk,
+                    "title": claim.listing.title,
+                    "state": claim.get_state_display(),
+                    "reason": claim.decision_reason or "",
+                }
+            ).strip(),
             _claim_url(claim),
             dedupe_key=f"claim:{claim.pk}:{claim.state}",
         )

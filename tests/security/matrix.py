@@ -416,6 +416,33 @@ PAGES: list[Row] = [
         ok=(422,),
         note="a mobile number is refused by the form after the permission check",
     ),
+    # --- one's own notifications (inbox) ---
+    page(
+        "inbox:list",
+        "GET",
+        SIGNED_IN,
+        secrets="notification",
+        visible=frozenset({COORD_OWN}),
+        note="each sees their own notifications only",
+    ),
+    page(
+        "inbox:open",
+        "POST",
+        frozenset({COORD_OWN}),
+        obj="notification",
+        ok=(302,),
+        note="another user's notification is not found (404), whatever their role",
+    ),
+    page("inbox:read_all", "POST", SIGNED_IN, ok=(302,), note="marks one's own only"),
+    page("inbox:preferences", "GET", SIGNED_IN),
+    page(
+        "inbox:preferences",
+        "POST",
+        SIGNED_IN,
+        data={"email": "hourly"},
+        ok=(422,),
+        note="an unknown choice is refused by the form after the permission check",
+    ),
     page("password_change", "GET", SIGNED_IN),
     page(
         "password_change",
