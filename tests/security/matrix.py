@@ -708,6 +708,23 @@ API: list[Row] = [
         ok=(204,),
         note="revokes the caller's token (with a session: the user's); anonymous: 401",
     ),
+    # --- one's own notifications ---
+    api(
+        "notification-list",
+        "GET",
+        SIGNED_IN,
+        secrets="notification",
+        visible=frozenset({COORD_OWN}),
+        note="each lists their own notifications only",
+    ),
+    api(
+        "notification-read",
+        "POST",
+        SIGNED_IN,
+        data=lambda w: {"ids": [w.ids["notification"]]},
+        ok=(200,),
+        note="marks the caller's own only: another's id is ignored",
+    ),
     api("region-list", "GET", ALL),
     api("region-detail", "GET", ALL, kwargs=lambda w: {"code": w.codes["seogu"]}),
     api("category-list", "GET", ALL),
