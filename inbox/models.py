@@ -31,6 +31,8 @@ class Kind(models.TextChoices):
     CLAIM_REQUESTED = "claim_requested", _("New claim")
     CLAIM_DECIDED = "claim_decided", _("Claim decided")
     CLAIM_FULFILLED = "claim_fulfilled", _("Claim received")
+    #: For messages written on a claim (exchange.notifications._deliver).
+    CLAIM_MESSAGE = "claim_message", _("Message about a claim")
     MATCH_PENDING = "match_pending", _("Match awaiting a donor")
     PROPOSAL_PENDING = "proposal_pending", _("Proposal awaiting approval")
     PLEDGE_AWAITING = "pledge_awaiting", _("Pledge awaiting confirmation")

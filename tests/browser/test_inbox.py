@@ -131,4 +131,18 @@ def test_a_claim_reaches_the_coordinators_inbox(page, cast, screenshot, outside_
     expect(unread(page).locator(".unread-count")).to_have_count(0)
     expect(page.locator("#inbox-list .notification.unread")).to_have_count(0)
     screenshot("inbox-04-all-read")
+
+    # 5. From the profile, the coordinator chooses one digest a day instead.
+    page.get_by_role("link", name="김서구").click()
+    page.locator('[data-link="notification-settings"]').click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("알림 설정")
+    page.locator("#id_email").select_option("digest")
+    page.get_by_label("곧 만료되는 자원").check()
+    page.get_by_role("button", name="저장").click()
+    expect(page.locator(".messages")).to_contain_text("알림 설정을 저장했습니다.")
+    expect(page.locator("#id_email")).to_have_value("digest")
+    screenshot("inbox-05-settings")
+    preference = cast["coordinator"].notification_preference
+    assert (preference.email_immediate, preference.daily_digest) == (False, True)
+    assert preference.muted_kinds == [Kind.LISTING_EXPIRING]
     assert outside_requests == []
