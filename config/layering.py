@@ -8,6 +8,8 @@
        ↓
     ledger · audit                the points ledger · the audit log and access records
        ↓
+    inbox                         notifications and e-mail preferences
+       ↓
     people                        users, region memberships, permissions
        ↓
     regions                       the region tree
@@ -38,11 +40,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Rank of each app: a module may import apps of a lower rank only.
 LAYERS: dict[str, int] = {
-    "exchange": 6,
-    "marketplace": 5,
-    "donors": 4,
-    "ledger": 3,
-    "audit": 3,
+    "exchange": 7,
+    "marketplace": 6,
+    "donors": 5,
+    "ledger": 4,
+    "audit": 4,
+    "inbox": 3,
     "people": 2,
     "regions": 1,
     "config": 0,

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -62,6 +63,7 @@ INSTALLED_APPS = [
     "regions",
     "audit",
     "ledger",
+    "inbox",
     "marketplace",
     "donors",
     "exchange",
@@ -143,6 +145,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "people.context_processors.roles",
                 "donors.context_processors.donor_roles",
+                "inbox.context_processors.unread",
             ],
             # Filters of the shared templates in templates/components/.
             "libraries": {"components": "config.components"},
@@ -270,9 +273,9 @@ DATABASE_ROUTERS = ["config.routers.ReplicaRouter"]
 # Without CELERY_BROKER_URL every job runs in the web process right after its
 # transaction commits (as e-mail always did). With it (redis://host:6379/0) jobs
 # are queued after the commit and run by `celery -A config worker`; `celery -A
-# config beat` queues expire_due every 5 minutes. CELERY_BROKER_KEY_PREFIX puts
-# every key of this installation under a prefix, so several cities (or test
-# runs) can share one Redis.
+# config beat` queues expire_due every 5 minutes, notify_due and send_digests
+# daily. CELERY_BROKER_KEY_PREFIX puts every key of this installation under a
+# prefix, so several cities (or test runs) can share one Redis.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or ""
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 if env_str("CELERY_BROKER_KEY_PREFIX"):
@@ -299,6 +302,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 300.0,
         # A run still queued when the next is due is dropped, not piled up.
         "options": {"expires": 290},
+    },
+    # The day's to-do notifications, then the digests that list them (Korean morning).
+    "notify-due": {
+        "task": "config.tasks.notify_due",
+        "schedule": crontab(hour=6, minute=0),
+        "options": {"expires": 3600},
+    },
+    "send-digests": {
+        "task": "config.tasks.send_digests",
+        "schedule": crontab(hour=7, minute=0),
+        "options": {"expires": 3600},
     },
 }
 # The file-based e-mail backend's folder (EMAIL_BACKEND=...filebased.EmailBackend).

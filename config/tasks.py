@@ -6,7 +6,10 @@
   deadlines), every 5 minutes from celery beat (CELERY_BEAT_SCHEDULE). It is
   idempotent, so a run redelivered after a worker died does no harm.
 
-There is no daily digest: nothing in the application writes one yet.
+- notify_due: `manage.py notify_due` (the day's to-do notifications), every
+  morning at 06:00 from celery beat; idempotent.
+- send_digests: `manage.py send_digests` (the daily digest e-mails), every
+  morning at 07:00, after the to-do notifications; sends nothing twice.
 """
 
 from __future__ import annotations
@@ -39,4 +42,20 @@ def expire_due() -> str:
     """Run the expire_due command; returns what it printed."""
     out = StringIO()
     call_command("expire_due", stdout=out)
+    return out.getvalue().strip()
+
+
+@app.task(name="config.tasks.notify_due", acks_late=True)
+def notify_due() -> str:
+    """Run the notify_due command; returns what it printed."""
+    out = StringIO()
+    call_command("notify_due", stdout=out)
+    return out.getvalue().strip()
+
+
+@app.task(name="config.tasks.send_digests", acks_late=True)
+def send_digests() -> str:
+    """Run the send_digests command; returns what it printed."""
+    out = StringIO()
+    call_command("send_digests", stdout=out)
     return out.getvalue().strip()

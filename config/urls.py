@@ -19,6 +19,7 @@ from exchange import api as marketplace_api
 from exchange import donor_api as donors_api
 from exchange import donor_urls as donors_urls
 from exchange import views as marketplace_views
+from inbox import api as inbox_api
 from ledger import api as ledger_api
 from people import api as people_api
 from people.forms import LoginForm
@@ -36,6 +37,7 @@ router.register("claims", marketplace_api.ClaimViewSet, basename="claim")
 router.register("donors", donors_api.DonorViewSet, basename="donor")
 router.register("pledges", donors_api.PledgeViewSet, basename="pledge")
 router.register("matches", donors_api.MatchViewSet, basename="match")
+router.register("notifications", inbox_api.NotificationViewSet, basename="notification")
 
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -71,6 +73,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/profile/", people_views.profile, name="profile"),
+    path("inbox/", include("inbox.urls")),
     # Django's password views with the project's Korean templates
     # (templates/registration/); the reset answers the same whether or not the
     # address belongs to anyone.

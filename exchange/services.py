@@ -270,6 +270,9 @@ def _close_claim(locks: ClaimLocks, action: str, by: User | None, reason: str) -
     if action == "reject":
         fields["decided_by"] = by
     Claim.objects.filter(pk=claim.pk).update(**fields)
+    # The notifications read the reason from the claim returned.
+    for name, value in fields.items():
+        setattr(claim, name, value)
     return claim
 
 

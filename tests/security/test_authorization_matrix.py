@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from audit.models import TransitionLog
 from donors.models import Donor, DonorMembership, Pledge
 from exchange.models import Claim, Match
+from inbox.models import Notification, NotificationPreference
 from ledger.models import Account, Entry, Hold, Proposal, Transaction
 from marketplace.models import FollowUp, Household, Listing
 from people.models import RegionMembership
@@ -41,6 +42,8 @@ WATCHED = (
     Hold,
     TransitionLog,
     RegionMembership,
+    Notification,
+    NotificationPreference,
 )
 
 

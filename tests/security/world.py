@@ -32,6 +32,8 @@ from exchange.donor_selectors import donation_receipt
 from exchange.models import Match
 from exchange.receipts import receipt_document
 from exchange.services import claim_approve, claim_request
+from inbox.models import Kind
+from inbox.services import notify
 from ledger.models import Account, Purpose
 from ledger.services import account_for, ledger_post, proposal_grant_create, system_account
 from marketplace.models import Category
@@ -89,6 +91,7 @@ TEXTS = {
     "proposal_reason": "매트릭스 지급 제안 사유 PR2",
     "peer_household_notes": "매트릭스 다른 담당 가구 메모 PN7",
     "access_purpose_detail": "매트릭스 인계 접속 목적 AR3",
+    "notification_title": "매트릭스 알림 제목 NT6",
 }
 
 #: The password of `no_role` for the token sign-in.
@@ -279,6 +282,10 @@ def build_world() -> World:
         total=Money(0, "KRW"),
         snapshot={**document, "serial": f"{year}-{RECEIPT_NUMBER:06d}"},
     )
+    # The coordinator's own notification (the claims above wrote others).
+    [notification] = notify(
+        [coord_own], Kind.CLAIM_REQUESTED, TEXTS["notification_title"], "", "/claims/"
+    )
 
     world = World(
         users={
@@ -317,6 +324,7 @@ def build_world() -> World:
             "wallet": wallet.pk,
             "category": category.pk,
             "dong": daedeok_dong.pk,
+            "notification": notification.pk,
         },
         codes={
             "wallet_region": daedeok.code,
@@ -357,6 +365,7 @@ def build_world() -> World:
         "wallet_account": (wallet.code,),
         "unpublished": (TEXTS["draft_title"], TEXTS["gift_title"]),
         "claim_texts": (TEXTS["justification"], TEXTS["approved_justification"]),
+        "notification": (TEXTS["notification_title"],),
         "none": (),
     }
     return world
