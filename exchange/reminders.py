@@ -156,6 +156,7 @@ def _follow_ups(today: datetime.date) -> Counter:
     due = (
         FollowUp.objects.filter(
             recorded_at__isnull=True,
+            held_at__isnull=True,  # a reopened case's follow-ups wait for its next close
             due_on__lte=today + datetime.timedelta(days=FOLLOW_UP_NOTICE_DAYS),
         )
         .select_related("household__case_manager", "household__dong__parent__parent__parent")

@@ -92,6 +92,15 @@ def test_follow_ups_due_soon_then_overdue_reach_the_households_case_manager(hous
     assert inbox_scan(today=today + datetime.timedelta(days=5)) == {}
 
 
+def test_follow_ups_put_on_hold_by_a_reopened_case_send_nothing(household, people):
+    today = timezone.localdate()
+    FollowUp.objects.create(
+        household=household, due_on=today - datetime.timedelta(days=2), held_at=timezone.now()
+    )
+    assert inbox_scan(today=today) == {}
+    assert not Notification.objects.exists()
+
+
 def test_listings_about_to_expire_reach_their_regions_coordinators(make_listing, people):
     today = timezone.localdate()
     soon = make_listing(available_until=today + datetime.timedelta(days=5))
