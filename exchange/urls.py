@@ -3,7 +3,7 @@ named `home` in config/urls.py)."""
 
 from django.urls import path, re_path, register_converter
 
-from exchange import claim_views, views
+from exchange import claim_views, report_views, views
 
 
 class RowIdConverter:
@@ -25,6 +25,7 @@ app_name = "marketplace"
 
 urlpatterns = [
     path("listings/new/", views.listing_new, name="listing_new"),
+    path("listings/export/", report_views.listing_export, name="listing_export"),
     path("listings/<rowid:pk>/", views.listing_detail, name="listing"),
     path("listings/<rowid:pk>/claim/", views.listing_claim, name="listing_claim"),
     path("listings/<rowid:pk>/edit/", views.listing_edit, name="listing_edit"),
@@ -65,4 +66,6 @@ urlpatterns = [
     path("follow-ups/<rowid:pk>/record/", views.follow_up_record_view, name="follow_up_record"),
     re_path(r"^wallet/(?P<code>\d{10})/$", views.wallet_statement, name="wallet"),
     path("review/duplicates/", views.duplicate_review, name="duplicate_review"),
+    path("follow-ups/export/", report_views.follow_up_export, name="follow_up_export"),
+    path("reports/monthly/", report_views.monthly_report, name="monthly_report"),
 ]
