@@ -43,7 +43,7 @@ from people.models import Role
 from people.permissions import is_finance, may_act, regions_for
 from regions.models import Level, Region
 
-MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
 
 
 def parse_month(text: str) -> tuple[int, int] | None:

@@ -137,7 +137,11 @@ def _fulfilled(start: datetime.datetime, end: datetime.datetime):
         Claim.objects.filter(state=ClaimState.FULFILLED, closed_at__gte=start, closed_at__lt=end)
         .select_related("listing", "listing__category", "hold", "household", "match__hold")
         .only(
+            # The state machines read their state as each row is built.
             "pk",
+            "state",
+            "listing__state",
+            "match__state",
             "is_exchange",
             "quantity",
             "quantity_received",
