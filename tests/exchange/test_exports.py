@@ -22,6 +22,7 @@ from audit.models import AccessAction, PersonalDataAccess
 from config.exports import Sheet, export_response, xlsx_response
 from exchange.models import Claim
 from exchange.services import claim_approve, claim_fulfil, claim_request
+from ledger.models import Account, Purpose
 from marketplace.models import Listing
 from marketplace.services import household_close
 from people.models import Role
@@ -376,3 +377,17 @@ def test_households_export_costs_the_same_queries_for_5_and_50_rows(people, daej
             made.needs.add(categories["daily_living.side_dishes"])
         counts[n] = _export_queries(client, "/households/?format=xlsx")
     assert counts[5] == counts[50]
+
+
+def test_finance_statement_has_an_xlsx_beside_its_csv(claims, finance, people, daejeon):
+    wallet = Account.objects.get(region=daejeon["대덕구"], purpose=Purpose.WALLET)
+    url = f"/finance/accounts/{wallet.pk}/"
+    rows = _sheet_rows(_client(finance).get(url, {"format": "xlsx"}))
+    header, opening, *entries, closing = rows
+    assert len(header) == 7 and opening[-1] == 0
+    assert all(isinstance(row[0], datetime.datetime) for row in entries)
+    assert [row[6] for row in entries][-1] == closing[-1] == wallet.balance
+    as_csv = _csv(_client(finance).get(url, {"format": "csv"}))
+    assert [int(row[6]) for row in as_csv[2:-1]] == [row[6] for row in entries]
+    assert _client(finance).get(url, {"format": "ods"}).status_code == 400
+    assert _client(people["cm_daedeok"]).get(url, {"format": "xlsx"}).status_code == 403
