@@ -74,7 +74,7 @@ def listings_sheet(listings: QuerySet[Listing], viewer: Viewer) -> Sheet:
                 place(viewer, listing.region),
                 str(states.get(listing.state, listing.state)),
                 listing.quantity,
-                listing.quantity - listing.quantity_held - listing.quantity_fulfilled,
+                listing.quantity_available,
                 listing.unit,
                 won(value),
                 points_per_unit(listing),
