@@ -391,3 +391,15 @@ def test_finance_statement_has_an_xlsx_beside_its_csv(claims, finance, people, d
     assert [int(row[6]) for row in as_csv[2:-1]] == [row[6] for row in entries]
     assert _client(finance).get(url, {"format": "ods"}).status_code == 400
     assert _client(people["cm_daedeok"]).get(url, {"format": "xlsx"}).status_code == 403
+
+
+def test_listings_export_costs_the_same_queries_for_5_and_50_rows(people, make_listing):
+    client = _client(people["coord_seo"])
+    counts = {}
+    for n in (5, 50):
+        while Listing.objects.count() < n:
+            make_listing(publish=False)
+        for fmt in ("csv", "xlsx"):
+            counts[(n, fmt)] = _export_queries(client, f"/listings/export/?format={fmt}")
+    assert counts[(5, "csv")] == counts[(50, "csv")]
+    assert counts[(5, "xlsx")] == counts[(50, "xlsx")]
