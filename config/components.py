@@ -42,3 +42,18 @@ def page_query(context: dict[str, Any], number: int, param: str = "page", **extr
         if value:
             params[name] = value
     return "?" + params.urlencode()
+
+
+#: Query parameters that belong to a page view and not to what it shows.
+_NOT_FILTERS = ("page", "format", "part", "dongs_for")
+
+
+@register.simple_tag(takes_context=True)
+def export_query(context: dict[str, Any], file_format: str) -> str:
+    """The current query string (its filters, not the page) with `format`, for
+    templates/components/export_links.html."""
+    params = context["request"].GET.copy()
+    for name in _NOT_FILTERS:
+        params.pop(name, None)
+    params["format"] = file_format
+    return "?" + params.urlencode()

@@ -35,7 +35,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from config.exceptions import DomainError, NotAllowed
-from config.exports import csv_response
+from config.exports import csv_response, export_format, export_response
 from config.htmx import go_to, wants_fragment
 from config.korean import business_number
 from config.web import (
@@ -81,6 +81,7 @@ from exchange.donor_selectors import (
     receipt_years,
     unverified_donors,
 )
+from exchange.exports import matching_sheets
 from exchange.models import Match
 from exchange.receipts import (
     NothingToIssue,
@@ -679,6 +680,10 @@ def _render_matching(request: HttpRequest, *, status: int = 200, **extra: Any) -
 def finance_matching(request: HttpRequest) -> HttpResponse:
     if wants_fragment(request) and request.GET.get("part") == "queue":
         return _render_queue(request)
+    if export_format(request):
+        _form, year = _year(request)
+        sheets = matching_sheets(matching_by_district(year))
+        return export_response(request, sheets, f"matching_{year}")
     return _render_matching(request)
 
 

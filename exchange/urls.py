@@ -3,7 +3,7 @@ named `home` in config/urls.py)."""
 
 from django.urls import path, re_path, register_converter
 
-from exchange import claim_views, follow_up_views, import_views, views
+from exchange import claim_views, follow_up_views, import_views, report_views, views
 
 
 class RowIdConverter:
@@ -31,6 +31,7 @@ urlpatterns = [
         import_views.listing_import_template,
         name="listing_import_template",
     ),
+    path("listings/export/", report_views.listing_export, name="listing_export"),
     path("listings/<rowid:pk>/", views.listing_detail, name="listing"),
     path("listings/<rowid:pk>/claim/", views.listing_claim, name="listing_claim"),
     path("listings/<rowid:pk>/edit/", views.listing_edit, name="listing_edit"),
@@ -73,4 +74,6 @@ urlpatterns = [
     path("follow-ups/report/", follow_up_views.follow_up_report, name="follow_up_report"),
     re_path(r"^wallet/(?P<code>\d{10})/$", views.wallet_statement, name="wallet"),
     path("review/duplicates/", views.duplicate_review, name="duplicate_review"),
+    path("follow-ups/export/", report_views.follow_up_export, name="follow_up_export"),
+    path("reports/monthly/", report_views.monthly_report, name="monthly_report"),
 ]

@@ -28,6 +28,7 @@ from django.db.models import Case, Count, F, IntegerField, QuerySet, Sum, Value,
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -38,6 +39,7 @@ from audit.forms import PurposeForm
 from audit.models import AccessAction, AccessPurpose
 from audit.services import access_record
 from config.exceptions import DomainError, NotAllowed
+from config.exports import export_format, export_response
 from config.htmx import go_to, wants_fragment
 from config.pagination import CappedPaginator, KnownCountPaginator
 from config.routers import replica_reads
@@ -49,6 +51,13 @@ from config.web import (
     requires,
 )
 from donors.exceptions import NotMatched
+from exchange.exports import (
+    CHUNK,
+    export_purpose,
+    households_sheet,
+    listings_sheet,
+    wallet_sheet,
+)
 from exchange.funding import split_cost
 from exchange.models import ACTIVE_CLAIM_STATES, Claim, ClaimState, is_funded
 from exchange.selectors import claims_visible_to, listings_visible_to
@@ -221,7 +230,13 @@ def listing_actions(listings: Iterable[Listing], user: Any) -> None:
 @replica_reads
 def catalogue_view(request: HttpRequest) -> HttpResponse:
     """The public catalogue; anonymous visitors get it from the cache
-    (marketplace/catalogue_cache.py)."""
+    (marketplace/catalogue_cache.py). `?format=csv|xlsx` downloads every
+    listing the filters find (public data: published listings only)."""
+    if export_format(request):
+        filters = CatalogueFilterForm(request.GET).filters()
+        stamp = timezone.localdate().isoformat()
+        sheet = listings_sheet(catalogue(**filters), Viewer(request.user))
+        return export_response(request, sheet, f"catalogue_{stamp}")
     fragment = wants_fragment(request)
     return cached_page(request, fragment, lambda extra: _catalogue(request, fragment, extra))
 
@@ -764,6 +779,8 @@ def household_list(request: HttpRequest) -> HttpResponse:
     )
     if status in HouseholdStatus.values:
         households = households.filter(status=status)
+    if export_format(request):
+        return _households_export(request, households)
     page = Paginator(households, PER_PAGE).get_page(request.GET.get("page"))
     # The list shows code, dong, size and needs (never notes): one record per row shown.
     access_record(request=request, households=page.object_list, action=AccessAction.LIST)
@@ -774,6 +791,24 @@ def household_list(request: HttpRequest) -> HttpResponse:
         context,
         fragment="marketplace/partials/household_results.html",
     )
+
+
+def _households_export(request: HttpRequest, households: QuerySet[Household]) -> HttpResponse:
+    """The list as a file, of the user's own caseload only (the households they
+    are the case manager of): a download leaves the application, so it carries
+    no one else's cases. The export's access records come first, one per
+    household in it, in one INSERT, saying what was exported and how many."""
+    rows = list(households.filter(case_manager=request.user).iterator(chunk_size=CHUNK))
+    access_record(
+        request=request,
+        households=rows,
+        action=AccessAction.EXPORT,
+        purpose=AccessPurpose.CASELOAD,
+        purpose_detail=export_purpose(_("households list"), export_format(request), len(rows)),
+    )
+    stamp = timezone.localdate().isoformat()
+    sheet = households_sheet(rows, Viewer(request.user))
+    return export_response(request, sheet, f"households_{stamp}")
 
 
 @require_http_methods(["GET", "POST"])
@@ -1071,6 +1106,10 @@ def wallet_statement(request: HttpRequest, code: str) -> HttpResponse:
         raise PermissionDenied
     # A wallet opens with its first posting; until then there is nothing to show.
     account = Account.objects.filter(region=region, purpose=Purpose.WALLET).first()
+    if export_format(request):
+        entries = account_statement(account).entries if account is not None else None
+        stamp = timezone.localdate().isoformat()
+        return export_response(request, wallet_sheet(region, entries), f"wallet_{code}_{stamp}")
     page, rows, balance = None, [], 0
     if account is not None:
         statement = account_statement(account)

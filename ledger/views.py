@@ -26,7 +26,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_fsm import can_proceed
 
 from config.exceptions import DomainError, NotAllowed
-from config.exports import csv_response
+from config.exports import Sheet, csv_response, export_format, export_response
 from config.htmx import wants_fragment
 from config.pagination import CappedPaginator, KnownCountPaginator
 from config.routers import replica_reads
@@ -158,7 +158,7 @@ def _decorate(entries: Iterable[Entry]) -> list[Entry]:
 def account_statement_view(request: HttpRequest, pk: int) -> HttpResponse:
     account = get_object_or_404(Account.objects.select_related("region"), pk=pk)
     form = DateRangeForm(request.GET or None)
-    wants_csv = request.GET.get("format") == "csv"
+    wants_csv = export_format(request) is not None  # a download, CSV or XLSX
     if form.is_bound and not form.is_valid():
         context = {"account": account, "form": form, "statement": None}
         status = 400 if wants_csv else 200
@@ -175,7 +175,7 @@ def account_statement_view(request: HttpRequest, pk: int) -> HttpResponse:
     statement = account_statement(account, start=start, end=end)
     entries = statement.entries.select_related("transaction__posted_by", "transaction__reversed_by")
     if wants_csv:
-        return _statement_csv(account, statement, entries, first, last)
+        return _statement_csv(request, account, statement, entries, first, last)
     if start is None and end is None:
         # The account's sequence is the count of its entries: no COUNT(*) over them.
         paginator: Paginator = KnownCountPaginator(
@@ -199,28 +199,22 @@ def account_statement_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _statement_csv(
+    request: HttpRequest,
     account: Account,
     statement: Any,
     entries: QuerySet[Entry],
     first: datetime.date | None,
     last: datetime.date | None,
-) -> StreamingHttpResponse:
+) -> HttpResponse:
+    """The statement as CSV or XLSX (`?format=`), the opening and closing balances included."""
+
     def rows() -> Iterator[list[Any]]:
-        yield [
-            _("Posted at"),
-            _("Transaction"),
-            _("Kind"),
-            _("Memo"),
-            _("Posted by"),
-            _("Amount"),
-            _("Balance"),
-        ]
         opening_day = first.isoformat() if first else ""
         yield [opening_day, "", "", _("Opening balance"), "", "", statement.opening]
         for entry in entries.iterator(chunk_size=2000):
             txn = entry.transaction
             yield [
-                timezone.localtime(entry.posted_at).strftime("%Y-%m-%d %H:%M:%S"),
+                entry.posted_at,  # Korean local time in both formats
                 txn.pk,
                 kind_label(txn.kind),
                 txn.memo,
@@ -232,8 +226,17 @@ def _statement_csv(
         yield [closing_day, "", "", _("Closing balance"), "", "", statement.closing]
 
     span = f"{first.isoformat() if first else 'start'}_{last.isoformat() if last else 'now'}"
-    filename = f"statement_{account.code.replace(':', '-')}_{span}.csv"
-    return csv_response(rows(), filename)
+    header = [
+        _("Posted at"),
+        _("Transaction"),
+        _("Kind"),
+        _("Memo"),
+        _("Posted by"),
+        _("Amount"),
+        _("Balance"),
+    ]
+    sheet = Sheet(title=account.code.replace(":", "-"), header=header, rows=rows())
+    return export_response(request, sheet, f"statement_{account.code.replace(':', '-')}_{span}")
 
 
 @require_GET
