@@ -144,3 +144,42 @@ def test_case_manager_closes_a_case_through_the_confirmation(
     assert Household.objects.get(pk=household.pk).status == HouseholdStatus.CLOSED
     assert household.follow_ups.count() == 2
     assert outside_requests == []
+
+
+def test_without_javascript_the_confirmation_is_a_form_in_the_page(
+    browser,
+    live_server,
+    waiting_claim,
+    outside_requests,
+):
+    """No script: the dialog is shown in place as a plain form (no 취소, no
+    opener button), a blank reason comes back 422 with the error, a reason goes
+    through and the page redirects."""
+    from tests.browser.conftest import LIVE_SERVER
+
+    LIVE_SERVER["url"] = live_server.url
+    context = browser.new_context(
+        base_url=live_server.url, locale="ko-KR", java_script_enabled=False
+    )
+    try:
+        page = context.new_page()
+        sign_in(page, "coord_seo")
+        claim = waiting_claim
+        page.goto(f"/claims/{claim.pk}/")
+        box = page.locator(f"#confirm-reject-{claim.pk}")
+        expect(box).to_be_visible()
+        expect(page.locator(f'#claim-{claim.pk} [data-action="reject"]')).to_be_hidden()
+        expect(box.locator("[data-confirm-close]")).to_be_hidden()
+        box.get_by_label("반려 사유").fill("")
+        with page.expect_response(f"**/claims/{claim.pk}/reject/") as answer:
+            box.locator('[data-confirm-submit="reject"]').click()
+        assert answer.value.status == 422
+        expect(page.locator(f"#confirm-reject-{claim.pk} [data-error]")).to_have_text(REQUIRED)
+        assert Claim.objects.get(pk=claim.pk).state == ClaimState.REQUESTED
+        page.locator(f"#confirm-reject-{claim.pk}").get_by_label("반려 사유").fill("중복 신청")
+        page.locator(f'#confirm-reject-{claim.pk} [data-confirm-submit="reject"]').click()
+        expect(page.locator(".messages, [role=status]").first).to_be_visible()
+        claim = Claim.objects.get(pk=claim.pk)
+        assert (claim.state, claim.decision_reason) == (ClaimState.REJECTED, "중복 신청")
+    finally:
+        context.close()
