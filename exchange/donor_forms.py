@@ -152,10 +152,6 @@ class PledgeForm(forms.Form):
         return [self.districts[code] for code in codes if code in self.districts]
 
 
-class WithdrawForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=1000, required=False)
-
-
 class GiftForm(ListingForm):
     """An in-kind gift, drafted for any district or dong; a coordinator of that
     region reviews and publishes it."""

@@ -38,6 +38,7 @@ from config.exceptions import DomainError, NotAllowed
 from config.exports import csv_response, export_format, export_response
 from config.htmx import go_to, wants_fragment
 from config.korean import business_number
+from config.reasons import ReasonForm, RequiredReasonForm, reason_refusal
 from config.web import (
     attach_error,
     error_message,
@@ -63,7 +64,6 @@ from exchange.donor_forms import (
     DonorContactForm,
     GiftForm,
     PledgeForm,
-    WithdrawForm,
     YearForm,
 )
 from exchange.donor_selectors import (
@@ -288,10 +288,11 @@ def pledge_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     donor = _represented(request, pledge.donor_id)
-    form = WithdrawForm(request.POST)
+    # Withdrawing cannot be undone: it says why.
+    form = RequiredReasonForm(request.POST)
     if not form.is_valid():
-        message = " ".join(e for errors in form.errors.values() for e in errors)
-        return _answer(request, donor, "pledges", status=422, errors={pledge.pk: message})
+        failed = reason_refusal(form, "withdraw", pledge.pk)
+        return _answer(request, donor, "pledges", status=422, confirm_failed=failed)
     try:
         pledge = pledge_withdraw(pledge=pledge, by=request.user, reason=form.cleaned_data["reason"])
     except NotAllowed:
@@ -334,13 +335,19 @@ def match_commit_view(request: HttpRequest, pk: int, match_pk: int) -> HttpRespo
             status=409 if mine else 404,
             error=_("This claim no longer waits for a commit from your pledges."),
         )
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        failed = reason_refusal(form, "commit", match.pk)
+        return _answer(request, donor, "matches", status=422, confirm_failed=failed)
     # Commit with this donor's pledge (the one expiring first), not with another
     # donor the same person may also represent.
     pledge = fundable_pledges(match, donor).first()
     try:
         if pledge is None:
             raise PledgeNotEligible()
-        match_commit(match=match, by=request.user, pledge=pledge)
+        match_commit(
+            match=match, by=request.user, pledge=pledge, reason=form.cleaned_data["reason"]
+        )
     except NotAllowed:
         raise PermissionDenied from None
     except DomainError as error:

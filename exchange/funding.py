@@ -61,10 +61,15 @@ def eligible_pledges(match: Match) -> QuerySet[Pledge]:
 
 
 def match_commit_with(
-    match: Match, pledge_pk: int, by: User | None, also_lock: Sequence[Account] = ()
+    match: Match,
+    pledge_pk: int,
+    by: User | None,
+    also_lock: Sequence[Account] = (),
+    reason: str = "",
 ) -> bool:
     """Try to commit `match` with one pledge (its points held, under its row
-    lock); False when that pledge can no longer take it."""
+    lock); False when that pledge can no longer take it. `reason` is the donor's
+    note, kept in the audit log."""
     taken = pledge_hold(
         pledge_pk=pledge_pk,
         points=match.private_points,
@@ -80,7 +85,14 @@ def match_commit_with(
     match.commit()  # permission checked by the caller for a person; the system needs none
     match.committed_at, match.committed_by = timezone.now(), by
     match.save()
-    audit_transition(subject=match, transition="commit", source=source, target=match.state, by=by)
+    audit_transition(
+        subject=match,
+        transition="commit",
+        source=source,
+        target=match.state,
+        by=by,
+        reason=reason,
+    )
     return True
 
 

@@ -376,12 +376,16 @@ def _expire_one(pk: int, now: datetime.datetime) -> int:
 
 
 @retry_on_conflict
-def match_commit(*, match: Match, by: User, pledge: Pledge | None = None) -> Match:
+def match_commit(
+    *, match: Match, by: User, pledge: Pledge | None = None, reason: str = ""
+) -> Match:
     """A donor representative commits a pending match from the portal, with one of
-    their donor's eligible pledges (the one expiring first, unless chosen).
+    their donor's eligible pledges (the one expiring first, unless chosen), and an
+    optional note kept with the commit in the audit log.
 
     Locks like every claim service: the claim first, then its listing and this
     match (exchange/locks.py), then the pledge and its accounts."""
+    refuse_personal_numbers(text=reason, field="reason")
     claim_id = Match.objects.filter(pk=match.pk).values_list("claim_id", flat=True).first()
     if claim_id is None:
         raise Match.DoesNotExist()
@@ -399,7 +403,7 @@ def match_commit(*, match: Match, by: User, pledge: Pledge | None = None) -> Mat
         if pledge is not None:
             candidates = candidates.filter(pk=pledge.pk)
         for pledge_pk in candidates.values_list("pk", flat=True):
-            if match_commit_with(match, pledge_pk, by):
+            if match_commit_with(match, pledge_pk, by, reason=reason):
                 return match
         raise PledgeNotEligible()
 

@@ -37,11 +37,17 @@ from django_fsm import ConcurrentTransition
 
 from audit.forms import PurposeForm
 from audit.models import AccessAction, AccessPurpose
-from audit.services import access_record
+from audit.services import access_record, audit_history
 from config.exceptions import DomainError, NotAllowed
 from config.exports import export_format, export_response
 from config.htmx import go_to, wants_fragment
 from config.pagination import CappedPaginator, KnownCountPaginator
+from config.reasons import (
+    ReasonForm,
+    RequiredReasonForm,
+    confirm_dialog_id,
+    reason_refusal,
+)
 from config.routers import replica_reads
 from config.web import (
     attach_error,
@@ -88,7 +94,6 @@ from marketplace.forms import (
     FulfilForm,
     HouseholdForm,
     ListingForm,
-    ReasonForm,
     ReopenForm,
 )
 from marketplace.models import (
@@ -200,7 +205,12 @@ def _decorate_claims(claims: Iterable[Claim], viewer: Viewer, *, anonymous: bool
         claim.household_visible = not anonymous and viewer.sees_household(claim.household)
         claim.household_district = viewer.district_of(claim.household.dong)
         # The notice, error or form of an action just taken, shown on the card.
-        claim.card = {"claim_notice": "", "claim_error": "", "fulfil_form": None}
+        claim.card = {
+            "claim_notice": "",
+            "claim_error": "",
+            "fulfil_form": None,
+            "confirm_failed": None,
+        }
         rows.append(claim)
     return rows
 
@@ -323,6 +333,7 @@ def _render_listing(
     claim_form: ClaimForm | None = None,
     edit_form: ListingForm | None = None,
     manage_form: ReasonForm | None = None,
+    confirm_failed: dict[str, str] | None = None,
     notice: str = "",
     status: int = 200,
 ) -> HttpResponse:
@@ -367,6 +378,7 @@ def _render_listing(
         "has_households": households is not None and households.exists(),
         "edit_form": edit_form if may_edit else None,
         "manage_form": manage_form or ReasonForm(),
+        "confirm_failed": confirm_failed,
         "claims": claims,
         "notice": notice,
         "here": reverse("marketplace:listing", args=[listing.pk]),
@@ -486,9 +498,12 @@ def listing_transition(request: HttpRequest, pk: int, action: str) -> HttpRespon
     listing = _listing(pk)
     if not may_act(request.user, Role.COORDINATOR, listing.region):
         raise PermissionDenied
-    form = ReasonForm(request.POST)
+    # Withdrawing cannot be undone: it says why. Publishing needs no reason.
+    form = RequiredReasonForm(request.POST) if action == "withdraw" else ReasonForm(request.POST)
     if not form.is_valid():
-        return _render_listing(request, listing, manage_form=form, status=422)
+        return _render_listing(
+            request, listing, confirm_failed=reason_refusal(form, action, listing.pk), status=422
+        )
     try:
         if action == "publish":
             listing = listing_publish(listing=listing, by=request.user)
@@ -502,7 +517,15 @@ def listing_transition(request: HttpRequest, pk: int, action: str) -> HttpRespon
         raise PermissionDenied from None
     except DomainError as error:
         attach_error(form, error)
-        return _render_listing(request, _listing(pk), manage_form=form, status=form_status(error))
+        return _render_listing(
+            request,
+            _listing(pk),
+            manage_form=form,
+            confirm_failed=(
+                reason_refusal(form, action, listing.pk) if form.errors.get("reason") else None
+            ),
+            status=form_status(error),
+        )
     return _after_listing_change(request, listing, notice)
 
 
@@ -603,6 +626,7 @@ def render_claim(
     notice: str = "",
     status: int = 200,
     fulfil_form: FulfilForm | None = None,
+    confirm_failed: dict[str, str] | None = None,
 ) -> HttpResponse:
     if wants_fragment(request) and request.htmx.target == MY_CLAIMS_TARGET:
         response = _render_my_claims(
@@ -612,6 +636,7 @@ def render_claim(
             claim_error=error,
             claim_notice=notice,
             fulfil_form=fulfil_form,
+            confirm_failed=confirm_failed,
         )
     else:
         claim = claim_queryset().get(pk=claim.pk)
@@ -621,6 +646,7 @@ def render_claim(
             "claim_error": error,
             "claim_notice": notice,
             "fulfil_form": fulfil_form,
+            "confirm_failed": confirm_failed,
             "here": safe_next(request, reverse("dashboard")),
         }
         response = render_page(
@@ -636,6 +662,10 @@ def render_claim(
     return response
 
 
+#: Claim actions behind a confirmation with a required reason.
+CONFIRMED_CLAIM_ACTIONS = ("reject", "cancel")
+
+
 @require_POST
 @login_required
 @vary_on_headers("HX-Request")
@@ -647,10 +677,20 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         # Refused before the form is read, and with the bare 403 page: an error
         # response never carries the claim card.
         raise PermissionDenied
-    form: ReasonForm | FulfilForm = (
-        FulfilForm(request.POST) if action == "fulfil" else ReasonForm(request.POST)
-    )
+    # Rejecting and cancelling cannot be undone: they say why (the confirmation's
+    # required reason). Approving may add a note.
+    form: ReasonForm | RequiredReasonForm | FulfilForm
+    if action == "fulfil":
+        form = FulfilForm(request.POST)
+    elif action in CONFIRMED_CLAIM_ACTIONS:
+        form = RequiredReasonForm(request.POST)
+    else:
+        form = ReasonForm(request.POST)
     if not form.is_valid():
+        if action in CONFIRMED_CLAIM_ACTIONS:
+            return render_claim(
+                request, claim, status=422, confirm_failed=reason_refusal(form, action, claim.pk)
+            )
         message = " ".join(e for errors in form.errors.values() for e in errors)
         return render_claim(
             request,
@@ -695,6 +735,17 @@ def claim_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except DomainError as error:
         message = error.message
         per_field = error.extra.get("fields")
+        if (
+            action in CONFIRMED_CLAIM_ACTIONS
+            and isinstance(per_field, dict)
+            and per_field.get("reason")
+        ):
+            failed = {
+                "dialog": confirm_dialog_id(action, claim.pk),
+                "error": " ".join(str(m) for m in per_field["reason"]),
+                "reason": data["reason"],
+            }
+            return render_claim(request, claim, status=form_status(error), confirm_failed=failed)
         if isinstance(per_field, dict) and per_field.get("quantity_received"):
             message = " ".join(str(m) for m in per_field["quantity_received"])
         return render_claim(
@@ -850,6 +901,14 @@ def household_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _close_reason(household: Household) -> str:
+    """Why the case was closed: the reason of its last closing in the audit log."""
+    if household.status != HouseholdStatus.CLOSED:
+        return ""
+    last = audit_history(household).filter(transition="close").order_by("-pk").first()
+    return last.reason if last is not None else ""
+
+
 def _render_household(
     request: HttpRequest,
     household: Household,
@@ -858,6 +917,7 @@ def _render_household(
     form: HouseholdForm | None = None,
     follow_up_forms: dict[int, FollowUpForm] | None = None,
     reopen_form: ReopenForm | None = None,
+    confirm_failed: dict[str, str] | None = None,
     error: str = "",
     notice: str = "",
     status: int = 200,
@@ -898,6 +958,8 @@ def _render_household(
             or any(f.outcome == FollowUpOutcome.CRISIS and f.held_at is None for f in follow_ups)
         ),
         "claims": claims,
+        "close_reason": _close_reason(household),
+        "confirm_failed": confirm_failed,
         "error": error,
         "notice": notice,
         "here": here,
@@ -977,8 +1039,19 @@ def household_close_view(request: HttpRequest, pk: int) -> HttpResponse:
     purpose = _access_purpose(request, household)
     if isinstance(purpose, HttpResponse):
         return purpose
+    # Closing a case cannot be undone: it says why (kept in the audit log).
+    form = RequiredReasonForm(request.POST)
+    if not form.is_valid():
+        _record(request, household, AccessAction.VIEW, purpose)
+        return _render_household(
+            request,
+            household,
+            purpose=purpose,
+            confirm_failed=reason_refusal(form, "close-case", household.pk),
+            status=422,
+        )
     try:
-        household_close(household=household, by=request.user)
+        household_close(household=household, by=request.user, reason=form.cleaned_data["reason"])
     except NotAllowed:
         raise PermissionDenied from None
     except DomainError as error:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from config.reasons import reason_field
 from ledger.models import OwnerKind, Purpose, Transaction
 from regions.models import Level, Region
 
@@ -157,7 +158,15 @@ class CorrectionProposalForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    note = forms.CharField(label=_("Note"), max_length=REASON_MAX_LENGTH, required=False)
+    """Approving a proposal may add a note."""
+
+    note = reason_field(required=False, label=_("Note"))
+
+
+class RejectionForm(forms.Form):
+    """Rejecting a proposal cannot be undone: it says why."""
+
+    note = reason_field(required=True, label=_("Note"))
 
 
 class AccountFilterForm(forms.Form):

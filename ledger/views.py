@@ -29,6 +29,7 @@ from config.exceptions import DomainError, NotAllowed
 from config.exports import Sheet, csv_response, export_format, export_response
 from config.htmx import wants_fragment
 from config.pagination import CappedPaginator, KnownCountPaginator
+from config.reasons import reason_refusal
 from config.routers import replica_reads
 from config.web import attach_error, error_message, form_status, render_page, requires
 from ledger.charts import line_chart_svg, region_wallet_chart
@@ -45,6 +46,7 @@ from ledger.forms import (
     DateRangeForm,
     DecisionForm,
     GrantProposalForm,
+    RejectionForm,
 )
 from ledger.labels import kind_label
 from ledger.models import (
@@ -352,6 +354,7 @@ def _render_proposals(
     grant_form: GrantProposalForm | None = None,
     correction_form: CorrectionProposalForm | None = None,
     decision_errors: dict[int, str] | None = None,
+    confirm_failed: dict[str, str] | None = None,
     notice: str = "",
     status: int = 200,
 ) -> HttpResponse:
@@ -366,6 +369,7 @@ def _render_proposals(
         "page": page,
         # An error about a proposal on another page goes to the top.
         "decision_errors": {pk: m for pk, m in decision_errors.items() if pk not in shown},
+        "confirm_failed": confirm_failed,
         "notice": notice,
     }
     return render_page(
@@ -449,10 +453,10 @@ def proposal_correction(request: HttpRequest) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def proposal_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     proposal = get_object_or_404(Proposal, pk=pk)
-    form = DecisionForm(request.POST)
+    form = DecisionForm(request.POST) if action == "approve" else RejectionForm(request.POST)
     if not form.is_valid():
-        errors = {proposal.pk: " ".join(form.errors.get("note", []))}
-        return _render_proposals(request, decision_errors=errors, status=422)
+        failed = reason_refusal(form, action, proposal.pk, field="note")
+        return _render_proposals(request, confirm_failed=failed, status=422)
     decide = proposal_approve if action == "approve" else proposal_reject
     try:
         decided = decide(proposal=proposal, by=request.user, note=form.cleaned_data["note"])

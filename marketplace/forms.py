@@ -383,15 +383,6 @@ class ListingForm(forms.Form):
         }
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason"),
-        max_length=1000,
-        required=False,
-        validators=[validate_no_personal_numbers],
-    )
-
-
 # --- claims --------------------------------------------------------------------------------
 
 

@@ -504,29 +504,34 @@ def _add_months(day: datetime.date, months: int) -> datetime.date:
     raise ValueError(day)
 
 
-def household_close(*, household: Household, by: User) -> Household:
+def household_close(*, household: Household, by: User, reason: str = "") -> Household:
     """Close the case and schedule the follow-ups (3 and 6 months later by default).
-    The close is written to the audit log, the household's history."""
+    The close and its reason are written to the audit log, the household's
+    history (the status is not a state machine, so the closing is logged here
+    rather than by `run_transition`)."""
+    refuse_personal_numbers(text=reason, field="reason")
     with transaction.atomic():
         household = Household.objects.select_for_update().get(pk=household.pk)
         if not may_act(by, Role.CASE_MANAGER, household.dong):
             raise NotAllowed()
         if household.status == HouseholdStatus.CLOSED:
             raise IllegalTransition(_("This case is already closed."))
+        source = household.status
         household.status = HouseholdStatus.CLOSED
         household.closed_at = timezone.now()
         household.save(update_fields=["status", "closed_at"])
+        audit_transition(
+            subject=household,
+            transition="close",
+            source=source,
+            target=household.status,
+            by=by,
+            reason=reason,
+        )
         today = timezone.localdate()
         FollowUp.objects.bulk_create(
             FollowUp(household=household, due_on=_add_months(today, months))
             for months in settings.FOLLOW_UP_MONTHS
-        )
-        audit_transition(
-            subject=household,
-            transition="close",
-            source=HouseholdStatus.ACTIVE,
-            target=HouseholdStatus.CLOSED,
-            by=by,
         )
     return household
 

@@ -77,3 +77,38 @@ def actions_for(html: str, claim) -> set[str]:
     """The action buttons inside one claim's card."""
     match = re.search(rf'<li class="claim[^"]*" id="claim-{claim.pk}".*?</li>', html, re.S)
     return set(re.findall(r'data-action="([a-z-]+)"', match.group(0))) if match else set()
+
+
+# --- confirmation dialogs (templates/components/confirm_action.html) --------------------------
+
+CONFIRM_REQUIRED = "사유를 적어 주세요. 사유는 이력에 남고 고칠 수 없습니다."
+CONFIRM_TOO_LONG = "사유는 1,000자까지 쓸 수 있습니다. 지금 1,001자입니다."
+CONFIRM_MISSING = [{}, {"reason": ""}, {"reason": "   \n\t "}]
+
+
+def dialog(html: str, dialog_id: str) -> str:
+    """The markup of one confirmation dialog."""
+    match = re.search(rf'<dialog [^>]*id="{dialog_id}".*?</dialog>', html, re.S)
+    assert match, f"no dialog {dialog_id}"
+    return match.group(0)
+
+
+def assert_confirmation(html: str, dialog_id: str, *, action: str, reason: str | None) -> str:
+    """The opener, the dialog labelled by its heading, and its reason field."""
+    assert f'data-action="{action}" data-confirm-open="{dialog_id}"' in html
+    box = dialog(html, dialog_id)
+    assert f'aria-labelledby="{dialog_id}-title"' in box
+    assert f'id="{dialog_id}-title"' in box
+    assert any(
+        words in box
+        for words in ("되돌릴 수 없습니다", "사유를 적어 다시 열 수 있습니다", "다시 게시할 수")
+    )
+    assert f'data-confirm-submit="{action}"' in box
+    assert ">취소</button>" in box
+    if reason is None:
+        assert "<textarea" not in box
+    else:
+        field = re.search(r"<textarea[^>]*>", box).group(0)
+        assert f'name="{reason}"' in field
+        assert " required" in field
+    return box

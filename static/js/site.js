@@ -31,3 +31,48 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// Confirmations (templates/components/confirm_action.html). The page renders
+// each one as an open <dialog> inside the page, so that it works as a plain
+// form without script; here it becomes a button that opens it as a modal
+// dialog. Esc closes it (the browser's own "cancel"), as does 취소, and focus
+// returns to the button. One the server refused (a missing reason) opens again
+// at once, its error next to the field.
+function openConfirmation(dialog) {
+  if (!dialog.open) {
+    dialog.showModal();
+  }
+  const field = dialog.querySelector("[aria-invalid='true']") || dialog.querySelector("[data-confirm-reason]");
+  (field || dialog.querySelector("[data-confirm-submit]")).focus();
+}
+
+function setUpConfirmations(root) {
+  const boxes = root.matches && root.matches("[data-confirm]") ? [root] : [];
+  boxes.push(...root.querySelectorAll("[data-confirm]"));
+  for (const box of boxes) {
+    const opener = box.querySelector("[data-confirm-open]");
+    const dialog = box.querySelector("dialog[data-confirm-dialog]");
+    const closer = box.querySelector("[data-confirm-close]");
+    if (box.dataset.confirmReady || !opener || !dialog || typeof dialog.showModal !== "function") {
+      continue;
+    }
+    box.dataset.confirmReady = "1";
+    dialog.close();
+    dialog.setAttribute("aria-modal", "true");
+    opener.hidden = false;
+    closer.hidden = false;
+    opener.addEventListener("click", () => openConfirmation(dialog));
+    closer.addEventListener("click", () => dialog.close());
+    dialog.addEventListener("close", () => {
+      if (opener.isConnected) {
+        opener.focus();
+      }
+    });
+    if (box.hasAttribute("data-confirm-failed")) {
+      openConfirmation(dialog);
+    }
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => setUpConfirmations(document.body));
+document.addEventListener("htmx:load", (event) => setUpConfirmations(event.target));

@@ -90,7 +90,9 @@ def test_changing_someone_elses_household_needs_the_purpose_too(web, people, hou
     [record] = _records()
     assert (record.action, record.purpose, record.outside_caseload) == ("update", "emergency", True)
 
-    closed = client.post(f"/households/{household.pk}/close/", {"purpose": "handover"})
+    closed = client.post(
+        f"/households/{household.pk}/close/", {"purpose": "handover", "reason": "인계 후 종결"}
+    )
     assert closed.status_code == 302
     assert _records()[-1].action == "update"
 

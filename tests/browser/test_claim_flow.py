@@ -223,6 +223,9 @@ def test_household_record_close_and_follow_up(page, cast, daejeon, screenshot, o
     screenshot("market-13-household")
 
     page.locator('[data-action="close-case"]').click()
+    dialog = page.get_by_role("dialog", name=f"가구 {household.code} 사례 종결")
+    dialog.get_by_label("종결 사유").fill("자립 지원 완료")
+    dialog.locator('[data-confirm-submit="close-case"]').click()
     expect(page.locator("#household-panel")).to_have_attribute("data-status", "closed")
     assert household.follow_ups.count() == 2
     first = household.follow_ups.order_by("due_on").first()

@@ -239,6 +239,7 @@ def test_a_claim_is_paid_half_by_the_district_and_half_by_a_donor(
     ).to_have_attribute("data-private", "30")
     row = page.locator(f'tr[data-pledge="{new_pledge.pk}"]')
     row.locator('[data-action="confirm"]').click()
+    row.get_by_role("dialog").locator('[data-confirm-submit="confirm"]').click()
     expect(page.locator("#finance-queue .notice")).to_be_visible()
     expect(page.locator(f'tr[data-pledge="{new_pledge.pk}"]')).to_have_count(0)
     screenshot("donor-07-finance-matching")
@@ -260,6 +261,9 @@ def test_a_claim_is_paid_half_by_the_district_and_half_by_a_donor(
     expect(body).not_to_contain_text(household.dong.name_ko)
     screenshot("donor-08-portal-waiting")
     row.locator('[data-action="commit"]').click()
+    dialog = row.get_by_role("dialog")
+    expect(dialog).to_contain_text("20포인트")
+    dialog.locator('[data-confirm-submit="commit"]').click()
     expect(page.locator("#matches .notice")).to_be_visible()
     expect(page.locator(f'tr[data-pledge="{new_pledge.pk}"] [data-points="held"]')).to_have_text(
         "20"

@@ -64,8 +64,10 @@ def test_a_grant_proposed_by_one_officer_is_approved_by_another(
     row = page.locator('tr[data-status="proposed"]')
     expect(row.locator('[data-action="approve"]')).to_be_visible()
     screenshot("finance-proposal-to-approve")
-    row.locator('input[name="note"]').fill("증빙 확인")
     row.locator('[data-action="approve"]').click()
+    dialog = row.get_by_role("dialog")
+    dialog.locator('textarea[name="note"]').fill("증빙 확인")
+    dialog.locator('[data-confirm-submit="approve"]').click()
 
     approved = page.locator('tr[data-status="approved"]')
     expect(approved).to_have_count(1)

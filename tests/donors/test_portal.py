@@ -351,13 +351,15 @@ def test_withdrawing_returns_only_the_unheld_part(
         80,
         20,
     )
-    again = rep_client.post(f"/donors/pledges/{pledge.pk}/withdraw/", **HTMX)
+    again = rep_client.post(
+        f"/donors/pledges/{pledge.pk}/withdraw/", {"reason": "사업 종료"}, **HTMX
+    )
     assert again.status_code == 409
 
 
 def test_a_plain_withdraw_redirects_back_to_the_pledges(rep_client, donor, make_pledge):
     pledge = make_pledge(krw=100_000)
-    response = rep_client.post(f"/donors/pledges/{pledge.pk}/withdraw/")
+    response = rep_client.post(f"/donors/pledges/{pledge.pk}/withdraw/", {"reason": "사업 종료"})
     assert response.status_code == 302
     assert response["Location"] == f"/donors/{donor.pk}/#pledges"
 

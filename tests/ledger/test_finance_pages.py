@@ -416,7 +416,10 @@ def test_rejecting_posts_nothing(client, daejeon, fin1, fin2):
     proposal = proposal_grant_create(region=daejeon["서구"], amount=500, reason="r", by=fin1)
     client.force_login(fin2)
     before = Transaction.objects.count()
-    assert client.post(f"/finance/proposals/{proposal.pk}/reject/").status_code == 302
+    assert (
+        client.post(f"/finance/proposals/{proposal.pk}/reject/", {"note": "근거 부족"}).status_code
+        == 302
+    )
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.REJECTED
     assert proposal.posted is None

@@ -133,7 +133,7 @@ def test_a_services_refusal_of_a_claim_action_shows_nothing(
 @pytest.mark.parametrize(
     ("service", "url", "data"),
     [
-        ("household_close", "/households/{pk}/close/", {}),
+        ("household_close", "/households/{pk}/close/", {"reason": "자립"}),
         ("household_update", "/households/{pk}/edit/", {"size": "2", "notes": "x"}),
     ],
 )

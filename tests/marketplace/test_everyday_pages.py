@@ -216,7 +216,7 @@ def test_rejecting_a_local_claim_says_nothing_about_points(
     claim = claim_request(by=people["cm_seo"], listing=listing, household=household, quantity=2)
     assert not claim.is_exchange
     client.force_login(people["coord_seo"])
-    response = client.post(f"/claims/{claim.pk}/reject/", {"reason": ""}, headers=HTMX)
+    response = client.post(f"/claims/{claim.pk}/reject/", {"reason": "재고 소진"}, headers=HTMX)
     assert response.status_code == 200
     html = response.content.decode()
     assert "반려했습니다." in html
@@ -225,7 +225,7 @@ def test_rejecting_a_local_claim_says_nothing_about_points(
 
 def test_rejecting_an_exchange_claim_says_the_held_points_return(client, claim, people):
     client.force_login(people["coord_seo"])
-    response = client.post(f"/claims/{claim.pk}/reject/", {"reason": ""}, headers=HTMX)
+    response = client.post(f"/claims/{claim.pk}/reject/", {"reason": "재고 소진"}, headers=HTMX)
     assert "보류된 포인트는 신청 지역으로 돌아갑니다." in response.content.decode()
 
 

@@ -70,7 +70,9 @@ def test_reject_with_a_reason_returns_the_points(client, claim, people, daejeon)
 
 def test_case_manager_cancels_their_claim(client, claim, people, daejeon):
     client.force_login(people["cm_daedeok"])
-    response = client.post(f"/claims/{claim.pk}/cancel/", {}, headers=HTMX)
+    response = client.post(
+        f"/claims/{claim.pk}/cancel/", {"reason": "가구 사정 변경"}, headers=HTMX
+    )
     assert response.status_code == 200
     claim.refresh_from_db()
     assert claim.state == ClaimState.CANCELLED
@@ -102,7 +104,7 @@ def test_illegal_actions_are_refused_and_change_nothing(
 def test_deciding_twice_is_a_conflict(client, claim, people):
     client.force_login(people["coord_seo"])
     assert client.post(f"/claims/{claim.pk}/approve/", {}).status_code == 302
-    response = client.post(f"/claims/{claim.pk}/reject/", {})
+    response = client.post(f"/claims/{claim.pk}/reject/", {"reason": "재고 소진"})
     assert response.status_code == 409
     claim.refresh_from_db()
     assert claim.state == ClaimState.APPROVED

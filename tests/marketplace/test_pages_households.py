@@ -50,13 +50,13 @@ def test_case_manager_registers_closes_and_follows_up_a_household(
     household.refresh_from_db()
     assert household.size == 3 and household.notes == "거동 불편, 보행기 사용"
 
-    response = client.post(f"/households/{household.pk}/close/", {}, headers=HTMX)
+    response = client.post(f"/households/{household.pk}/close/", {"reason": "자립"}, headers=HTMX)
     assert response.status_code == 200
     household.refresh_from_db()
     assert household.status == HouseholdStatus.CLOSED
     follow_ups = list(household.follow_ups.all())
     assert len(follow_ups) == 2
-    assert client.post(f"/households/{household.pk}/close/", {}).status_code == 409
+    assert client.post(f"/households/{household.pk}/close/", {"reason": "자립"}).status_code == 409
 
     first = follow_ups[0]
     response = client.post(
@@ -129,7 +129,7 @@ def test_household_pages_are_for_its_regions_case_managers(client, people, house
         assert client.get(f"/households/{household.pk}/").status_code == 403
     client.force_login(people["cm_seo"])
     assert client.get(f"/households/{household.pk}/").status_code == 403
-    assert client.post(f"/households/{household.pk}/close/", {}).status_code == 403
+    assert client.post(f"/households/{household.pk}/close/", {"reason": "자립"}).status_code == 403
     assert household.code not in client.get("/households/").content.decode()
     household.refresh_from_db()
     assert household.status == HouseholdStatus.ACTIVE

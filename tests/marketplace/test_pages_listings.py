@@ -372,7 +372,10 @@ def test_listing_management_is_for_the_regions_coordinators_only(
     for user in (people["coord_daedeok"], people["cm_seo"], nobody):
         client.force_login(user)
         assert client.post(f"/listings/{draft.pk}/publish/", {}).status_code == 403
-        assert client.post(f"/listings/{published.pk}/withdraw/", {}).status_code == 403
+        assert (
+            client.post(f"/listings/{published.pk}/withdraw/", {"reason": "중복 등록"}).status_code
+            == 403
+        )
         html = client.get(f"/listings/{published.pk}/").content.decode()
         assert 'data-action="withdraw"' not in html
     for user in (people["cm_seo"], nobody):
@@ -387,7 +390,7 @@ def test_withdraw_is_not_offered_while_claims_are_active(client, claim, people):
     client.force_login(people["coord_seo"])
     html = client.get(f"/listings/{claim.listing_id}/").content.decode()
     assert 'data-action="withdraw"' not in html
-    response = client.post(f"/listings/{claim.listing_id}/withdraw/", {})
+    response = client.post(f"/listings/{claim.listing_id}/withdraw/", {"reason": "중복 등록"})
     assert response.status_code == 409
 
 

@@ -439,6 +439,7 @@ PAGES: list[Row] = [
         frozenset({CM_OWN}),
         obj="household",
         ok=(200, 302, 409),
+        data={"reason": "자립 완료"},
     ),
     page(
         "marketplace:household_reopen",
@@ -672,7 +673,13 @@ PAGES: list[Row] = [
         ok=(200, 302, 409),
     ),
     page("ledger:proposal_approve", "POST", frozenset({FINANCE}), obj="proposal"),
-    page("ledger:proposal_reject", "POST", frozenset({FINANCE}), obj="proposal"),
+    page(
+        "ledger:proposal_reject",
+        "POST",
+        frozenset({FINANCE}),
+        obj="proposal",
+        data={"note": "근거 부족"},
+    ),
     page("ledger:chart", "GET", frozenset({FINANCE})),
     # --- the donor portal ---
     page(
@@ -790,6 +797,7 @@ PAGES: list[Row] = [
         frozenset({REP_OWN}),
         obj="pledge",
         visible=frozenset({REP_OWN, FINANCE}),
+        data={"reason": "사업 종료"},
     ),
     page(
         "donors:review",
