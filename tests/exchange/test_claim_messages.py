@@ -230,9 +230,8 @@ def test_a_closed_claim_takes_no_message(matched, offices, ending):
 
 
 def test_an_overdue_claim_is_expired_first(matched, offices, at):
-    with at(timezone.now() + datetime.timedelta(days=60)):
-        with pytest.raises(IllegalTransition):
-            claim_message_post(matched, offices["coord_seo"], BODY)
+    with at(timezone.now() + datetime.timedelta(days=60)), pytest.raises(IllegalTransition):
+        claim_message_post(matched, offices["coord_seo"], BODY)
     matched.refresh_from_db()
     assert matched.state == ClaimState.EXPIRED
 

@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from audit.models import TransitionLog
 from donors.models import Donor, DonorMembership, Pledge
-from exchange.models import Claim, Match
+from exchange.models import Claim, ClaimMessage, Match
 from ledger.models import Account, Entry, Hold, Proposal, Transaction
 from marketplace.models import FollowUp, Household, Listing
 from people.models import RegionMembership
@@ -31,6 +31,7 @@ WATCHED = (
     Household,
     FollowUp,
     Claim,
+    ClaimMessage,
     Match,
     Pledge,
     Donor,
