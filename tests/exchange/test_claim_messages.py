@@ -263,7 +263,7 @@ def test_the_thread_is_shown_to_the_three_sides(matched, offices, donor_rep):
         response = _client(reader).get(f"/claims/{matched.pk}/")
         assert response.status_code == 200, reader
         body = response.content.decode()
-        assert 'id="messages"' in body and BODY in body
+        assert 'id="messages"' in body and BODY in body and 'data-send="message"' in body
         assert 'data-subject="message"' in body  # in the history too
         # Both offices to call, from the profiles.
         assert "대덕구청 복지정책과" in body and "042-608-6111" in body
@@ -348,7 +348,7 @@ def test_a_closed_claim_shows_its_thread_without_a_form(matched, offices):
     claim_reject(claim=matched, by=offices["coord_seo"], reason="재고 부족")
     client = _client(offices["cm_daedeok"])
     body = client.get(f"/claims/{matched.pk}/").content.decode()
-    assert BODY in body and 'data-action="send-message"' not in body
+    assert BODY in body and 'data-send="message"' not in body
     response = client.post(f"/claims/{matched.pk}/messages/", {"body": "그래도"}, headers=HTMX)
     assert response.status_code == 409
     assert ClaimMessage.objects.count() == 1
