@@ -354,9 +354,13 @@ def claim_messages(request: HttpRequest, pk: int) -> HttpResponse:
     if wants_fragment(request):
         claim = _visible(request.user).get(pk=claim.pk)
         context = _thread_context(claim, request.user, form=form)
-        return render_fragment(
+        response = render_fragment(
             request, "marketplace/partials/claim_messages.html", context, status=status
         )
+        if status == 200:
+            # The claim's history on the page shows the new message too.
+            response["HX-Trigger"] = "claims-changed"
+        return response
     claim = _visible(request.user).get(pk=claim.pk)
     return render(
         request,

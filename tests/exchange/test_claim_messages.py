@@ -318,6 +318,7 @@ def test_the_form_answers_the_refreshed_thread(matched, offices):
     assert body.lstrip().startswith('<section class="claim-messages"')
     assert BODY in body and "042-288-2222" in body and "제공 기관" in body
     assert ClaimMessage.objects.get().side == MessageSide.PROVIDER
+    assert response["HX-Trigger"] == "claims-changed"  # the history follows
     # Without htmx: back to the claim's page.
     response = client.post(f"/claims/{matched.pk}/messages/", {"body": "두 번째"})
     assert response.status_code == 302
