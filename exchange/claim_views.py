@@ -343,7 +343,7 @@ def claim_messages(request: HttpRequest, pk: int) -> HttpResponse:
         except NotAllowed:
             raise PermissionDenied from None
         except DomainError as error:
-            attach_error(form, error, "body")
+            attach_error(form, error)
             status = form_status(error)
         else:
             if not wants_fragment(request):

@@ -340,6 +340,8 @@ def test_a_bad_message_is_shown_next_to_the_field(matched, offices, body, text):
         assert response.status_code == 422
         page = response.content.decode()
         assert 'id="id_body-error"' in page and text in page
+        error = page.split('id="id_body-error"')[1].split("</div>")[0]
+        assert error.count("<p>") == 1  # said once, next to the field
         assert 'aria-describedby="id_body-help id_body-error"' in page
     assert not ClaimMessage.objects.exists()
 
