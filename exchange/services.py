@@ -15,6 +15,7 @@ show an overdue claim as expired through `Claim.objects.with_effective_state()`.
 from __future__ import annotations
 
 import datetime
+import unicodedata
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -454,6 +455,12 @@ def _refuse_household_data(text: str) -> None:
         raise InvalidRequest(message, fields={"body": [message]})
 
 
+def _is_control(char: str) -> bool:
+    """A control character (NUL among them: no database stores it in text) or
+    a lone surrogate; line breaks and tabs are text."""
+    return char not in "\n\r\t" and unicodedata.category(char) in ("Cc", "Cs")
+
+
 @retry_on_conflict
 def claim_message_post(claim: Claim, user: User, body: str) -> ClaimMessage:
     """`user` writes `body` into `claim`'s message thread, from their side:
@@ -463,7 +470,7 @@ def claim_message_post(claim: Claim, user: User, body: str) -> ClaimMessage:
     (pages and API answer 404 first when the claim is not theirs to see).
 
     The body is stripped, not empty, at most MESSAGE_MAX_LENGTH characters,
-    and holds no registration number and no phone number other than an
+    without control characters, and holds no registration number and no phone number other than an
     office's (400 `invalid` at `body`). Messages are taken while the claim is
     requested or approved and, for follow-up talk, once it is fulfilled;
     a rejected, cancelled or expired claim's thread is closed (409
@@ -483,6 +490,9 @@ def claim_message_post(claim: Claim, user: User, body: str) -> ClaimMessage:
             "limit": f"{MESSAGE_MAX_LENGTH:,}",
             "length": f"{len(text):,}",
         }
+        raise InvalidRequest(message, fields={"body": [message]})
+    if any(_is_control(char) for char in text):
+        message = _("Remove the control characters from the message.")
         raise InvalidRequest(message, fields={"body": [message]})
     _refuse_household_data(text)
     _expire_first(claim)

@@ -159,6 +159,20 @@ def test_an_empty_or_long_body_is_refused(matched, offices, body):
     assert not ClaimMessage.objects.exists()
 
 
+@pytest.mark.parametrize("body", ["인계\x00시간", "\x07알림", "서\ud800구"])
+def test_control_characters_are_refused(matched, offices, body):
+    with pytest.raises(InvalidRequest) as refused:
+        claim_message_post(matched, offices["cm_daedeok"], body)
+    assert "제어 문자" in str(refused.value.extra["fields"]["body"][0])
+    assert not ClaimMessage.objects.exists()
+
+
+def test_line_breaks_are_text(matched, offices):
+    assert claim_message_post(matched, offices["cm_daedeok"], "첫 줄\n\t둘째 줄").body == (
+        "첫 줄\n\t둘째 줄"
+    )
+
+
 def test_two_thousand_characters_are_taken(matched, offices):
     message = claim_message_post(matched, offices["cm_daedeok"], " " + "가" * 2000 + " ")
     assert len(message.body) == 2000
