@@ -431,6 +431,7 @@ def test_api_refusals(matched, people, finance, other_rep):
         {"body": "가" * 2001},
         {"body": "900101-1234567"},
         {"body": ["a"]},
+        {"body": "인계\u0000시간"},
     ],
 )
 def test_api_bad_body_is_400_with_the_field(matched, offices, payload):
