@@ -9,7 +9,9 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -450,3 +452,19 @@ def test_api_closed_claim_is_a_conflict(matched, offices):
     )
     assert response.status_code == 409
     assert response.json()["code"] == "illegal_transition"
+
+
+def test_reading_the_thread_costs_the_same_however_long_it_is(matched, offices, donor_rep):
+    def cost(path: str) -> int:
+        client = _client(offices["coord_seo"])
+        client.get(path)  # the session's first read
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return len(queries)
+
+    paths = (f"/claims/{matched.pk}/", f"/api/v1/claims/{matched.pk}/messages/")
+    claim_message_post(matched, offices["cm_daedeok"], BODY)
+    few = [cost(path) for path in paths]
+    for n in range(6):
+        claim_message_post(matched, donor_rep if n % 2 else offices["cm_daedeok"], f"{BODY} {n}")
+    assert [cost(path) for path in paths] == few
