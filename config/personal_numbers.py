@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -126,10 +127,12 @@ def _kind_of(digits: str, *, amount: bool, registration_shaped: bool) -> str | N
     return None
 
 
-def find_personal_number(text: str | None) -> str | None:
-    """RRN or PHONE for the first personal number in `text`, else None."""
+def personal_numbers(text: str | None) -> Iterator[tuple[str, str]]:
+    """Every personal number in `text`, in order, as (RRN or PHONE, its digits;
+    a phone number without its country code). For checks that let some
+    numbers through, e.g. an office's number in a message between offices."""
     if not text:
-        return None
+        return
     for groups, after in _runs(_normalise(text)):
         amount = after.startswith("원")
         for start in range(len(groups)):
@@ -142,7 +145,14 @@ def find_personal_number(text: str | None) -> str | None:
                 shaped = sizes in ([13], [6, 7])
                 kind = _kind_of(joined, amount=amount, registration_shaped=shaped)
                 if kind is not None:
-                    return kind
+                    yield kind, _national(joined) if kind == PHONE else joined
+                    break
+
+
+def find_personal_number(text: str | None) -> str | None:
+    """RRN or PHONE for the first personal number in `text`, else None."""
+    for kind, _digits in personal_numbers(text):
+        return kind
     return None
 
 

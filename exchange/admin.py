@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from exchange.models import Claim, Match
+from exchange.models import Claim, ClaimMessage, Match
 from marketplace.admin import ReadOnlyStateAdmin
 
 
@@ -24,3 +24,11 @@ class ClaimAdmin(ReadOnlyStateAdmin):
 class MatchAdmin(ReadOnlyStateAdmin):
     list_display = ("pk", "claim", "state", "public_points", "private_points", "pledge", "deadline")
     list_filter = ("state",)
+
+
+@admin.register(ClaimMessage)
+class ClaimMessageAdmin(ReadOnlyStateAdmin):
+    """Append-only: the admin reads messages and changes none."""
+
+    list_display = ("pk", "claim", "side", "office", "office_phone", "created_at")
+    list_filter = ("side",)

@@ -43,12 +43,18 @@ from config.personal_numbers import validate_no_personal_numbers
 from donors.models import Donor
 from donors.permissions import donors_represented
 from exchange.filters import ClaimFilter
-from exchange.models import Claim, ClaimState
-from exchange.selectors import claims_visible_to, listings_visible_to
+from exchange.models import MESSAGE_MAX_LENGTH, Claim, ClaimMessage, ClaimState, MessageSide
+from exchange.selectors import (
+    claim_message_side,
+    claim_thread,
+    claims_visible_to,
+    listings_visible_to,
+)
 from exchange.services import (
     claim_approve,
     claim_cancel,
     claim_fulfil,
+    claim_message_post,
     claim_reject,
     claim_request,
 )
@@ -778,6 +784,31 @@ class FulfilSerializer(serializers.Serializer):
     )
 
 
+class ClaimMessageSerializer(serializers.ModelSerializer):
+    side = serializers.ChoiceField(choices=MessageSide.choices, read_only=True)
+    office = serializers.CharField(
+        read_only=True, help_text=_("The author's office when the message was written")
+    )
+    office_phone = serializers.CharField(
+        read_only=True, help_text=_("The author's office phone when the message was written")
+    )
+
+    class Meta:
+        model = ClaimMessage
+        fields = ["id", "side", "office", "office_phone", "body", "created_at"]
+        read_only_fields = fields
+
+
+class ClaimMessageCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(
+        max_length=MESSAGE_MAX_LENGTH,
+        help_text=_(
+            "At most 2,000 characters; no registration number and no phone number "
+            "other than an office's"
+        ),
+    )
+
+
 class ClaimViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
     """Claims for households you manage or on listings you coordinate. A claim
     past its deadline is shown (and filtered) as expired; reading writes
@@ -894,3 +925,38 @@ class ClaimViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
             quantity_received=body.validated_data["quantity_received"],
         )
         return self._answer(claim)
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses=ClaimMessageSerializer(many=True),
+        description=_(
+            "The claim's messages, oldest first: to its case managers, the coordinators "
+            "of the listing's region and the representatives of the match's donor. "
+            "Finance sees the claim but not its messages (403)."
+        ),
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=ClaimMessageCreateSerializer,
+        responses={201: ClaimMessageSerializer},
+        description=_(
+            "Write to the claim's other offices. Refused on a rejected, cancelled or "
+            "expired claim (409 illegal_transition)."
+        ),
+    )
+    @action(detail=True, methods=["get", "post"], url_path="messages")
+    def messages(self, request: Request, pk: str | None = None) -> Response:
+        """The claim's message thread between its offices and its donor."""
+        claim = self.get_object()
+        if claim_message_side(claim, request.user) is None:
+            raise NotAllowed(
+                str(_("Only the offices of this claim and its donor may read its messages."))
+            )
+        if request.method == "GET":
+            thread = claim_thread(claim)
+            return Response(ClaimMessageSerializer(thread, many=True).data)
+        body = ClaimMessageCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        message = claim_message_post(claim, request.user, body.validated_data["body"])
+        return Response(ClaimMessageSerializer(message).data, status=status.HTTP_201_CREATED)

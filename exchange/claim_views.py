@@ -23,23 +23,27 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from audit.models import AccessAction, TransitionLog
 from audit.services import access_record
+from config.exceptions import DomainError, NotAllowed
 from config.exports import export_format, export_response
+from config.htmx import wants_fragment
 from config.pagination import CappedPaginator
-from config.web import render_page
+from config.web import attach_error, form_status, render_fragment, render_page
 from exchange.exports import claims_sheet, export_purpose, households_shown
-from exchange.models import Claim, ClaimState, Match, MatchState
-from exchange.selectors import claims_visible_to
+from exchange.models import MESSAGE_MAX_LENGTH, Claim, ClaimMessage, ClaimState, Match, MatchState
+from exchange.selectors import claim_contacts, claim_message_side, claim_thread, claims_visible_to
+from exchange.services import MESSAGES_CLOSED_STATES, claim_message_post
 from exchange.views import claim_queryset, decorate_claims
 from ledger.labels import kind_label
 from ledger.models import Entry, Transaction
@@ -224,9 +228,11 @@ def _who(user: Any, day: datetime.date) -> dict[str, Any]:
     return {"office": user.office, "roles": roles}
 
 
-def claim_history(claim: Claim) -> dict[str, list[Any]]:
+def claim_history(claim: Claim, *, messages: list[ClaimMessage] | None = None) -> dict[str, Any]:
     """The claim's transitions (its own and its match's, in time order) and the
-    ledger transactions that name it, each with its entries."""
+    ledger transactions that name it, each with its entries. `steps` is the
+    transitions merged in time order with `messages`, the thread, for those
+    who take part in it (finance reads the claim's history without them)."""
     claim_type = ContentType.objects.get_for_model(Claim)
     condition = Q(object_type=claim_type, object_id=str(claim.pk))
     match = getattr(claim, "match", None)
@@ -256,7 +262,69 @@ def claim_history(claim: Claim) -> dict[str, list[Any]]:
     )
     for posting in postings:
         posting.kind_label = kind_label(posting.kind)
-    return {"transitions": transitions, "postings": postings}
+    steps: list[Any] = list(transitions)
+    for message in messages or []:
+        message.is_message = True
+        message.at = message.created_at
+        steps.append(message)
+    # A stable sort: at the same moment, a transition stays before a message.
+    steps.sort(key=lambda step: step.at)
+    return {"transitions": transitions, "postings": postings, "steps": steps}
+
+
+class ClaimMessageForm(forms.Form):
+    """A message to the claim's other offices. The service checks the rest
+    (personal numbers, the claim's state)."""
+
+    body = forms.CharField(
+        label=_("Message"),
+        # The length is the service's check, which writes the numbers as Korean does.
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": MESSAGE_MAX_LENGTH}),
+        help_text=_(
+            "Arrange the handover with the other offices. Never write a household's "
+            "name, registration number or personal phone number."
+        ),
+        error_messages={
+            "required": _("Write a message."),
+        },
+    )
+
+
+def _thread_context(
+    claim: Claim, user: Any, form: ClaimMessageForm | None = None
+) -> dict[str, Any]:
+    """What the thread shows `user`: nothing (None) for those who see the
+    claim but take no part in its thread (finance)."""
+    side = claim_message_side(claim, user)
+    if side is None:
+        return {"thread": None}
+    return {
+        "thread": {
+            "messages": list(claim_thread(claim)),
+            "side": side,
+            "open": getattr(claim, "effective_state", claim.state) not in MESSAGES_CLOSED_STATES,
+            "form": form or ClaimMessageForm(),
+            "url": reverse("marketplace:claim_messages", args=[claim.pk]),
+        }
+    }
+
+
+def _claim_page_context(request: HttpRequest, claim: Claim, **thread: Any) -> dict[str, Any]:
+    [claim] = decorate_claims([claim], Viewer(request.user))
+    _record_households(request, [claim])
+    context = _thread_context(claim, request.user, **thread)
+    messages = context["thread"]["messages"] if context["thread"] else None
+    context.update(
+        {
+            "claim": claim,
+            # The reverse one-to-one's "no match" is an AttributeError: None here.
+            "match": getattr(claim, "match", None),
+            "history": claim_history(claim, messages=messages),
+            "contacts": claim_contacts(claim),
+            "here": reverse("marketplace:claim_page", args=[claim.pk]),
+        }
+    )
+    return context
 
 
 @require_GET
@@ -264,21 +332,58 @@ def claim_history(claim: Claim) -> dict[str, list[Any]]:
 @vary_on_headers("HX-Request")
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_object_or_404(_visible(request.user), pk=pk)
-    [claim] = decorate_claims([claim], Viewer(request.user))
-    _record_households(request, [claim])
-    history = claim_history(claim)
-    # The reverse one-to-one's "no match" is an AttributeError: None here.
-    match = getattr(claim, "match", None)
-    here = reverse("marketplace:claim_page", args=[claim.pk])
-    context = {
-        "claim": claim,
-        "match": match,
-        "history": history,
-        "here": here,
-    }
     return render_page(
         request,
         "marketplace/claim_page.html",
-        context,
+        _claim_page_context(request, claim),
         fragment="marketplace/partials/claim_page_panel.html",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@vary_on_headers("HX-Request")
+def claim_messages(request: HttpRequest, pk: int) -> HttpResponse:
+    """The claim's thread (GET: its fragment) and a new message (POST: the
+    refreshed thread, or the form with its error next to the field, 422).
+    A claim the user may not see is not found; one they see but whose thread
+    they take no part in (finance) is the bare 403."""
+    claim = get_object_or_404(_visible(request.user), pk=pk)
+    if claim_message_side(claim, request.user) is None:
+        raise PermissionDenied
+    if request.method == "GET":
+        context = _thread_context(claim, request.user)
+        return render_fragment(request, "marketplace/partials/claim_messages.html", context)
+    form = ClaimMessageForm(request.POST)
+    status = 200
+    if form.is_valid():
+        try:
+            claim_message_post(claim, request.user, form.cleaned_data["body"])
+        except NotAllowed:
+            raise PermissionDenied from None
+        except DomainError as error:
+            attach_error(form, error)
+            status = form_status(error)
+        else:
+            if not wants_fragment(request):
+                return redirect(f"{reverse('marketplace:claim_page', args=[claim.pk])}#messages")
+            form = None
+    else:
+        status = 422
+    if wants_fragment(request):
+        claim = _visible(request.user).get(pk=claim.pk)
+        context = _thread_context(claim, request.user, form=form)
+        response = render_fragment(
+            request, "marketplace/partials/claim_messages.html", context, status=status
+        )
+        if status == 200:
+            # The claim's history on the page shows the new message too.
+            response["HX-Trigger"] = "claims-changed"
+        return response
+    claim = _visible(request.user).get(pk=claim.pk)
+    return render(
+        request,
+        "marketplace/claim_page.html",
+        _claim_page_context(request, claim, form=form),
+        status=status,
     )

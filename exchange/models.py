@@ -29,11 +29,17 @@ Invariants:
 - Reads never expire anything: an overdue claim is shown expired through
   `Claim.objects.with_effective_state()`; `expire_due` (and every write
   service, under its locks) expires it for real.
+- A claim's messages (`ClaimMessage`, the thread between the claiming office,
+  the providing office and the match's donor) are append-only: written once by
+  `services.claim_message_post`, never changed or deleted. Each keeps the
+  author's office and office phone as they were when it was written, and never
+  names the household.
 """
 
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
@@ -341,3 +347,59 @@ class Match(ConcurrentTransitionMixin, models.Model):
     )
     def release(self) -> None:
         """The claim was cancelled, rejected or expired."""
+
+
+class MessageSide(models.TextChoices):
+    """From which side of a claim a message was written."""
+
+    CLAIMANT = "claimant", _("Claiming office")
+    PROVIDER = "provider", _("Providing office")
+    DONOR = "donor", _("Donor")
+
+
+#: The longest message body, in characters.
+MESSAGE_MAX_LENGTH = 2000
+
+
+class ClaimMessage(models.Model):
+    """One message of a claim's thread, to arrange the handover. Append-only."""
+
+    claim = models.ForeignKey(
+        Claim, verbose_name=_("claim"), on_delete=models.PROTECT, related_name="messages"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    side = models.CharField(_("side"), max_length=16, choices=MessageSide.choices)
+    # As they were when the message was written: people change posts and offices.
+    office = models.CharField(_("office"), max_length=100, blank=True)
+    office_phone = models.CharField(_("office phone"), max_length=20, blank=True)
+    body = models.TextField(_("message"), max_length=MESSAGE_MAX_LENGTH)
+    created_at = models.DateTimeField(_("written at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("claim message")
+        verbose_name_plural = _("claim messages")
+        indexes = [models.Index(fields=["claim", "created_at"], name="claim_message_thread_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(body=""), name="claim_message_not_empty"),
+            models.CheckConstraint(
+                condition=models.Q(side__in=[choice.value for choice in MessageSide]),
+                name="claim_message_side_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"message #{self.pk} on claim #{self.claim_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError("A claim message is never changed once written.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("A claim message is never deleted.")

@@ -16,13 +16,13 @@ import logging
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from config import tasks
-from config.jobs import run_job
-from config.korean import particles
+from donors.models import DonorMembership
+from exchange.models import MessageSide
 from inbox.models import Kind
 from inbox.services import notify
 from people.models import RegionMembership, Role
@@ -43,20 +43,6 @@ def coordinators(region) -> list[Any]:
         .order_by("pk")
     )
     return list(users)
-
-
-def _coordinator_emails(region) -> list[str]:
-    return sorted({user.email for user in coordinators(region) if user.email})
-
-
-def _send(subject: str, body: str, recipients: list[str]) -> None:
-    """An e-mail only, to addresses, after the commit (no inbox notification:
-    prefer `_deliver`, which writes both and follows each user's choice)."""
-    if not recipients:
-        return
-    subject, body = particles(subject), particles(body)
-    # After the commit; a mail server outage never undoes a committed claim.
-    run_job(tasks.send_mail, subject, body, recipients)
 
 
 def _deliver(
@@ -129,4 +115,59 @@ def claim_fulfilled(claim) -> None:
             },
             _claim_url(claim),
             dedupe_key=f"claim:{claim.pk}:fulfilled",
+        )
+
+
+def _donor_representatives(donor_id: int) -> list[Any]:
+    today = timezone.localdate()
+    return list(
+        get_user_model()
+        .objects.filter(
+            pk__in=DonorMembership.objects.filter(donor_id=donor_id)
+            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+            .values("user_id"),
+            is_active=True,
+        )
+        .order_by("pk")
+    )
+
+
+def claim_message_posted(message) -> None:
+    """Tell the claim's other sides that `message` was written: the requesting
+    case manager, the coordinators of the listing's region and the
+    representatives of the match's donor, never the author nor the author's
+    own side. The notification names the claim and the author's office, not
+    the message itself: it is read on the claim's page."""
+    claim = message.claim
+    sides: dict[str, list[Any]] = {
+        MessageSide.CLAIMANT: [claim.requested_by],
+        MessageSide.PROVIDER: coordinators(claim.listing.region),
+    }
+    match = getattr(claim, "match", None)
+    if match is not None and match.pledge_id is not None:
+        sides[MessageSide.DONOR] = _donor_representatives(match.pledge.donor_id)
+    users = {
+        user.pk: user
+        for side, members in sides.items()
+        if side != message.side
+        for user in members
+        if user.pk != message.author_id
+    }
+    with translation.override("ko"):
+        _deliver(
+            list(users.values()),
+            Kind.CLAIM_MESSAGE,
+            _("New message on claim #%(pk)s") % {"pk": claim.pk},
+            _(
+                "%(office)s (%(side)s) wrote about claim #%(pk)s for “%(title)s”. "
+                "Read and answer it on the claim's page."
+            )
+            % {
+                "office": message.office or message.author.get_full_name() or _("An office"),
+                "side": message.get_side_display(),
+                "pk": claim.pk,
+                "title": claim.listing.title,
+            },
+            _claim_url(claim),
+            dedupe_key=f"claim-message:{message.pk}",
         )

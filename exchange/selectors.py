@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from donors.models import Donor, Pledge
 from donors.permissions import donors_represented
-from exchange.models import ACTIVE_CLAIM_STATES, Claim
+from exchange.models import ACTIVE_CLAIM_STATES, Claim, ClaimMessage, MessageSide
 from marketplace.models import PUBLIC_LISTING_STATES, Household, Listing, ListingState
 from people.models import Role
-from people.permissions import regions_for
+from people.permissions import is_finance, may_act, regions_for
 
 
 def claims_visible_to(user) -> QuerySet[Claim]:
-    """Claims for households a case manager covers, or on listings a coordinator covers."""
-    case_regions = regions_for(user, Role.CASE_MANAGER)
-    coord_regions = regions_for(user, Role.COORDINATOR)
-    return Claim.objects.filter(
-        Q(household__dong__in=case_regions) | Q(listing__region__in=coord_regions)
-    ).select_related(
+    """Claims for households a case manager covers, on listings a coordinator
+    covers, or funded by a donor its representatives speak for (the donor of
+    the claim's match; they never see the household: `Viewer.sees_household`);
+    finance staff see every claim, read-only and without the household."""
+    claims = Claim.objects.select_related(
         "listing",
         "listing__region",
         "listing__category",
@@ -28,6 +30,68 @@ def claims_visible_to(user) -> QuerySet[Claim]:
         "claimant_region",
         "provider_region",
     )
+    if is_finance(user):
+        return claims
+    case_regions = regions_for(user, Role.CASE_MANAGER)
+    coord_regions = regions_for(user, Role.COORDINATOR)
+    return claims.filter(
+        Q(household__dong__in=case_regions)
+        | Q(listing__region__in=coord_regions)
+        | Q(match__pledge__donor__in=donors_represented(user).values("pk"))
+    )
+
+
+def claim_message_side(claim: Claim, user) -> str | None:
+    """The side `user` speaks for in `claim`'s message thread, or None when they
+    take no part in it: a case manager covering the household's dong (the
+    claiming office), a coordinator covering the listing's region (the
+    providing office), a representative of the donor of the claim's match.
+    Finance staff see the claim but not its thread."""
+    if may_act(user, Role.CASE_MANAGER, claim.household.dong):
+        return MessageSide.CLAIMANT
+    if may_act(user, Role.COORDINATOR, claim.listing.region):
+        return MessageSide.PROVIDER
+    match = getattr(claim, "match", None)
+    if (
+        match is not None
+        and match.pledge_id is not None
+        and Pledge.objects.filter(
+            pk=match.pledge_id, donor__in=donors_represented(user).values("pk")
+        ).exists()
+    ):
+        return MessageSide.DONOR
+    return None
+
+
+def claim_thread(claim: Claim) -> QuerySet[ClaimMessage]:
+    """The claim's messages, oldest first."""
+    return ClaimMessage.objects.filter(claim=claim).order_by("created_at", "pk")
+
+
+def claim_contacts(claim: Claim) -> dict[str, Any]:
+    """The offices to call about `claim`: the claiming office (the requesting
+    case manager's profile), the providing office (the listing poster's) and,
+    where a donor's pledge funds the match, the donor. Never the household."""
+    users = {
+        user.pk: user
+        for user in get_user_model()
+        .objects.filter(pk__in=[claim.requested_by_id, claim.listing.posted_by_id])
+        .only("pk", "office", "office_phone")
+    }
+    requester, poster = users.get(claim.requested_by_id), users.get(claim.listing.posted_by_id)
+    match = getattr(claim, "match", None)
+    donor = None
+    if match is not None and match.pledge_id is not None:
+        donor = Donor.objects.filter(pledges__pk=match.pledge_id).only("name").first()
+    return {
+        "claimant": {"office": requester.office, "office_phone": requester.office_phone}
+        if requester
+        else None,
+        "provider": {"office": poster.office, "office_phone": poster.office_phone}
+        if poster
+        else None,
+        "donor": donor.name if donor is not None else None,
+    }
 
 
 def listings_visible_to(user) -> QuerySet[Listing]:

@@ -15,8 +15,10 @@ show an overdue claim as expired through `Claim.objects.with_effective_state()`.
 from __future__ import annotations
 
 import datetime
+import unicodedata
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +27,7 @@ from django_fsm import has_transition_perm
 from audit.services import audit_transition, run_transition
 from config.conflicts import retry_on_conflict
 from config.exceptions import IllegalTransition, InvalidRequest, NotAllowed
-from config.personal_numbers import refuse_personal_numbers
+from config.personal_numbers import RRN, personal_numbers, refuse_personal_numbers
 from donors.exceptions import NotMatched, PledgeNotEligible
 from donors.models import Pledge
 from donors.permissions import donors_represented
@@ -40,8 +42,16 @@ from exchange.funding import (
     split_cost,
 )
 from exchange.locks import ClaimLocks, claim_locks
-from exchange.models import Claim, Match, MatchState, is_funded
-from exchange.selectors import active_claims_in_category
+from exchange.models import (
+    MESSAGE_MAX_LENGTH,
+    Claim,
+    ClaimMessage,
+    ClaimState,
+    Match,
+    MatchState,
+    is_funded,
+)
+from exchange.selectors import active_claims_in_category, claim_message_side
 from ledger.exceptions import IdempotencyConflict
 from ledger.models import Purpose
 from ledger.services import account_for, hold, ledger_post, release, settle, system_account
@@ -50,6 +60,7 @@ from marketplace.models import Household, HouseholdStatus, Listing, ListingState
 from marketplace.services import listing_fulfil_units, listing_hold_units, listing_release_units
 from people.models import Role, User
 from people.permissions import may_act
+from people.phones import office_phone_normalise
 from regions.selectors import exchange_region
 
 
@@ -419,3 +430,93 @@ def match_expire_overdue(*, now: datetime.datetime | None = None) -> int:
     if not claim_ids:
         return 0
     return claim_expire_overdue(now=now, claims=Claim.objects.filter(pk__in=claim_ids))
+
+
+# --- the claim's message thread ------------------------------------------------
+
+
+#: States in which a claim's thread takes no new message: the claim is over
+#: without a handover. A fulfilled claim still does (follow-up talk).
+MESSAGES_CLOSED_STATES = (ClaimState.REJECTED, ClaimState.CANCELLED, ClaimState.EXPIRED)
+
+
+def _refuse_household_data(text: str) -> None:
+    """A message is read by other offices: no registration number and no
+    phone number except an office's (what people/phones.py accepts on a
+    profile); a mobile number is a person's own."""
+    for kind, digits in personal_numbers(text):
+        if kind == RRN:
+            message = _(
+                "Do not write a household's personal data: this looks like a resident "
+                "registration number."
+            )
+        else:
+            try:
+                office_phone_normalise(digits)
+                continue
+            except ValidationError:
+                message = _(
+                    "Do not write a household's personal data: this looks like a personal "
+                    "or mobile phone number. Only office numbers may be written here."
+                )
+        raise InvalidRequest(message, fields={"body": [message]})
+
+
+def _is_control(char: str) -> bool:
+    """A control character (NUL among them: no database stores it in text) or
+    a lone surrogate; line breaks and tabs are text."""
+    return char not in "\n\r\t" and unicodedata.category(char) in ("Cc", "Cs")
+
+
+@retry_on_conflict
+def claim_message_post(claim: Claim, user: User, body: str) -> ClaimMessage:
+    """`user` writes `body` into `claim`'s message thread, from their side:
+    the claiming office (a case manager covering the household's dong), the
+    providing office (a coordinator covering the listing's region) or the
+    donor of the claim's match (its representatives). Anyone else: 403
+    (pages and API answer 404 first when the claim is not theirs to see).
+
+    The body is stripped, not empty, at most MESSAGE_MAX_LENGTH characters,
+    without control characters, and holds no registration number and no phone number other than an
+    office's (400 `invalid` at `body`). Messages are taken while the claim is
+    requested or approved and, for follow-up talk, once it is fulfilled;
+    a rejected, cancelled or expired claim's thread is closed (409
+    `illegal_transition`). An overdue claim is expired first, as by every
+    claim service. The message keeps the author's office and office phone as
+    they are now; the other sides are told by e-mail after the commit.
+    """
+    side = claim_message_side(claim, user)
+    if side is None:
+        raise NotAllowed(_("Only the offices of this claim and its donor may write here."))
+    text = body.strip() if isinstance(body, str) else ""
+    if not text:
+        message = _("Write a message.")
+        raise InvalidRequest(message, fields={"body": [message]})
+    if len(text) > MESSAGE_MAX_LENGTH:
+        message = _("Write at most %(limit)s characters (this message has %(length)s).") % {
+            "limit": f"{MESSAGE_MAX_LENGTH:,}",
+            "length": f"{len(text):,}",
+        }
+        raise InvalidRequest(message, fields={"body": [message]})
+    if any(_is_control(char) for char in text):
+        message = _("Remove the control characters from the message.")
+        raise InvalidRequest(message, fields={"body": [message]})
+    _refuse_household_data(text)
+    _expire_first(claim)
+    with transaction.atomic():
+        locked = claim_locks(claim.pk, accounts=False).claim
+        if locked.state in MESSAGES_CLOSED_STATES:
+            raise IllegalTransition(
+                _("This claim is %(state)s: its thread takes no new message.")
+                % {"state": locked.get_state_display()}
+            )
+        message = ClaimMessage.objects.create(
+            claim=locked,
+            author=user,
+            side=side,
+            office=user.office,
+            office_phone=user.office_phone,
+            body=text,
+        )
+        notifications.claim_message_posted(message)
+    return message

@@ -49,6 +49,7 @@ urlpatterns = [
     ),
     path("claims/", claim_views.claim_list, name="claims"),
     path("claims/<rowid:pk>/", claim_views.claim_detail, name="claim_page"),
+    path("claims/<rowid:pk>/messages/", claim_views.claim_messages, name="claim_messages"),
     path(
         "claims/<rowid:pk>/approve/",
         views.claim_action,

@@ -61,6 +61,11 @@ NOBODY: frozenset[str] = frozenset()
 COORDINATORS = frozenset({COORD_OWN, COORD_OTHER})
 CASE_MANAGERS = frozenset({CM_OWN, CM_OTHER})
 REPS = frozenset({REP_OWN, REP_OTHER})
+#: Who sees the world's claims: their case manager, the listing's coordinator, the
+#: representative of the matches' donor and finance (exchange.selectors.claims_visible_to).
+CLAIM_SEEN = frozenset({COORD_OWN, CM_OWN, REP_OWN, FINANCE})
+#: Who takes part in a claim's message thread: all of them but finance.
+CLAIM_THREAD = CLAIM_SEEN - {FINANCE}
 
 
 @dataclass(frozen=True)
@@ -209,8 +214,9 @@ PAGES: list[Row] = [
         obj="listing",
         variant="its claims",
         secrets="claim_texts",
-        visible=frozenset({COORD_OWN, CM_OWN}),
-        note="the claims on it only to the coordinator of the listing and the case manager",
+        visible=CLAIM_SEEN,
+        note="the claims on it only to those who see them: the coordinator of the listing, "
+        "the case manager, the matches' donor and finance",
     ),
     page(
         "marketplace:listing",
@@ -272,7 +278,7 @@ PAGES: list[Row] = [
         frozenset({COORD_OWN}),
         obj="claim",
         visible=frozenset({COORD_OWN, CM_OWN}),
-        unseen=SIGNED_IN - {COORD_OWN, CM_OWN},
+        unseen=SIGNED_IN - CLAIM_SEEN,
         note="a claim one cannot see is not found; one seen but not one's to decide: 403",
     ),
     page(
@@ -282,7 +288,7 @@ PAGES: list[Row] = [
         obj="claim",
         data={"reason": "재고 부족"},
         visible=frozenset({COORD_OWN, CM_OWN}),
-        unseen=SIGNED_IN - {COORD_OWN, CM_OWN},
+        unseen=SIGNED_IN - CLAIM_SEEN,
         note="a claim one cannot see is not found; one seen but not one's to decide: 403",
     ),
     page(
@@ -291,7 +297,7 @@ PAGES: list[Row] = [
         frozenset({COORD_OWN, CM_OWN}),
         obj="claim",
         data={"reason": "가구 사정 변경"},
-        unseen=SIGNED_IN - {COORD_OWN, CM_OWN},
+        unseen=SIGNED_IN - CLAIM_SEEN,
         note="a claim one cannot see is not found; one seen but not one's to decide: 403",
     ),
     page(
@@ -301,7 +307,7 @@ PAGES: list[Row] = [
         obj="approved_claim",
         data={"quantity_received": 1},
         visible=frozenset({COORD_OWN, CM_OWN}),
-        unseen=SIGNED_IN - {COORD_OWN, CM_OWN},
+        unseen=SIGNED_IN - CLAIM_SEEN,
         note="a claim one cannot see is not found; one seen but not one's to decide: 403",
     ),
     page(
@@ -309,7 +315,7 @@ PAGES: list[Row] = [
         "GET",
         SIGNED_IN,
         secrets="claim",
-        visible=frozenset({COORD_OWN, CM_OWN}),
+        visible=CLAIM_SEEN,
         note="everyone signed in has a list: of the claims claims_visible_to gives them",
     ),
     page(
@@ -334,21 +340,52 @@ PAGES: list[Row] = [
     page(
         "marketplace:claim_page",
         "GET",
-        frozenset({COORD_OWN, CM_OWN}),
+        CLAIM_SEEN,
         obj="claim",
-        unseen=SIGNED_IN - {COORD_OWN, CM_OWN},
+        unseen=SIGNED_IN - CLAIM_SEEN,
         note="a claim one cannot see is not found (404), its body naming nothing",
     ),
     page(
         "marketplace:claim_page",
         "GET",
-        frozenset({COORD_OWN, CM_OWN}),
+        CLAIM_SEEN,
         obj="claim",
         variant="household",
         secrets="household",
         visible=frozenset({CM_OWN}),
-        unseen=SIGNED_IN - {COORD_OWN, CM_OWN},
-        note="the coordinator sees the claim, not the household's code",
+        unseen=SIGNED_IN - CLAIM_SEEN,
+        note="the coordinator, the donor and finance see the claim, not the household's code",
+    ),
+    page(
+        "marketplace:claim_page",
+        "GET",
+        CLAIM_SEEN,
+        obj="claim",
+        variant="messages",
+        secrets="claim_message",
+        visible=CLAIM_THREAD,
+        unseen=SIGNED_IN - CLAIM_SEEN,
+        note="finance sees the claim but not its thread, which is between the offices",
+    ),
+    page(
+        "marketplace:claim_messages",
+        "GET",
+        CLAIM_THREAD,
+        obj="claim",
+        secrets="claim_message",
+        unseen=SIGNED_IN - CLAIM_SEEN,
+        note="the thread: a claim one cannot see is not found; finance sees it, gets 403",
+    ),
+    page(
+        "marketplace:claim_messages",
+        "POST",
+        CLAIM_THREAD,
+        obj="claim",
+        secrets="claim_message",
+        data={"body": "인계 시간을 알려 주세요"},
+        ok=(302,),
+        unseen=SIGNED_IN - CLAIM_SEEN,
+        note="the offices and the donor write; finance (who sees the claim) gets 403",
     ),
     page(
         "marketplace:households",
@@ -1096,7 +1133,7 @@ API: list[Row] = [
         "GET",
         SIGNED_IN,
         secrets="claim",
-        visible=frozenset({COORD_OWN, CM_OWN}),
+        visible=CLAIM_SEEN,
         note="claims of one's households and on one's listings only",
     ),
     api(
@@ -1117,18 +1154,40 @@ API: list[Row] = [
     api(
         "claim-detail",
         "GET",
-        frozenset({COORD_OWN, CM_OWN}),
+        CLAIM_SEEN,
         obj="claim",
+        unseen=SIGNED_IN - CLAIM_SEEN,
     ),
     api(
         "claim-detail",
         "GET",
-        frozenset({COORD_OWN, CM_OWN}),
+        CLAIM_SEEN,
         obj="claim",
         variant="household",
         secrets="household",
         visible=frozenset({CM_OWN}),
-        note="the coordinator sees the claim, not the household's code",
+        unseen=SIGNED_IN - CLAIM_SEEN,
+        note="the coordinator, the donor and finance see the claim, not the household's code",
+    ),
+    api(
+        "claim-messages",
+        "GET",
+        CLAIM_THREAD,
+        obj="claim",
+        secrets="claim_message",
+        unseen=SIGNED_IN - CLAIM_SEEN,
+        note="a claim one cannot see is not found; finance sees the claim, not its thread (403)",
+    ),
+    api(
+        "claim-messages",
+        "POST",
+        CLAIM_THREAD,
+        obj="claim",
+        secrets="claim_message",
+        data={"body": "인계 시간을 알려 주세요"},
+        ok=(201,),
+        unseen=SIGNED_IN - CLAIM_SEEN,
+        note="the offices and the donor write; finance gets 403",
     ),
     api(
         "claim-approve",

@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from audit.models import TransitionLog
 from donors.models import Donor, DonorMembership, Pledge
-from exchange.models import Claim, Match
+from exchange.models import Claim, ClaimMessage, Match
 from inbox.models import Notification, NotificationPreference
 from ledger.models import Account, Entry, Hold, Proposal, Transaction
 from marketplace.models import FollowUp, Household, Listing
@@ -32,6 +32,7 @@ WATCHED = (
     Household,
     FollowUp,
     Claim,
+    ClaimMessage,
     Match,
     Pledge,
     Donor,

@@ -9,7 +9,9 @@ grant waiting for a decision, so `finance` may decide it (four-eyes).
 `cm_peer` (no principal) is a second case manager of 대덕구: `cm_own` sees
 the peer's household but opens it only for a stated purpose, and the
 access record of that opening is what finance searches.
-`no_role` has a password, for the API's token sign-in.
+`no_role` has a password, for the API's token sign-in. The pledge funds the
+matches of `claim` and `approved_claim`, so `rep_own` sees those two claims
+(never their household); `cm_own` wrote the one message of `claim`'s thread.
 
 Every text below that ends in a code such as "XQ7" is distinctive on purpose:
 a refusal must not contain it.
@@ -31,7 +33,7 @@ from donors.validators import brn_is_valid
 from exchange.donor_selectors import donation_receipt
 from exchange.models import Match
 from exchange.receipts import receipt_document
-from exchange.services import claim_approve, claim_request
+from exchange.services import claim_approve, claim_message_post, claim_request
 from inbox.models import Kind
 from inbox.services import notify
 from ledger.models import Account, Purpose
@@ -92,6 +94,7 @@ TEXTS = {
     "peer_household_notes": "매트릭스 다른 담당 가구 메모 PN7",
     "access_purpose_detail": "매트릭스 인계 접속 목적 AR3",
     "notification_title": "매트릭스 알림 제목 NT6",
+    "claim_message": "매트릭스 인계 일정 메시지 MS3",
 }
 
 #: The password of `no_role` for the token sign-in.
@@ -266,6 +269,8 @@ def build_world() -> World:
         justification=TEXTS["approved_justification"],
     )
     claim_approve(claim=approved, by=coord_own)
+    # The claim's thread: its offices and its donor read it, finance does not.
+    claim_message_post(claim, cm_own, TEXTS["claim_message"])
     proposal = proposal_grant_create(
         region=daedeok, amount=777, reason=TEXTS["proposal_reason"], by=finance2
     )
@@ -366,6 +371,7 @@ def build_world() -> World:
         "unpublished": (TEXTS["draft_title"], TEXTS["gift_title"]),
         "claim_texts": (TEXTS["justification"], TEXTS["approved_justification"]),
         "notification": (TEXTS["notification_title"],),
+        "claim_message": (TEXTS["claim_message"],),
         "none": (),
     }
     return world
