@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from audit.models import AccessAction, PersonalDataAccess
 from exchange.models import Claim
@@ -91,7 +92,8 @@ def test_filters(claims, people):
     assert shown("q=담요") == {done.pk}
     assert shown(f"q=%23{waiting.pk}") == {waiting.pk}
     assert shown(f"q={waiting.pk}") == {waiting.pk}
-    day = done.requested_at.date().isoformat()
+    # The filter takes the day in Korean time, as the page shows it.
+    day = timezone.localtime(done.requested_at).date().isoformat()
     assert shown(f"requested_from={day}&requested_to={day}") == {done.pk, waiting.pk}
     assert shown("requested_to=2001-01-01") == set()
     code = done.listing.region.code
