@@ -101,7 +101,28 @@ PAGES = [
     ("admin", "/"),
     ("admin", "/accounts/profile/"),
     ("admin", "/privacy/"),
+    ("admin", "/admin/"),
+    ("admin", "/admin/people/user/"),
 ]
+
+#: Pages of Django's admin site: its own layout, without the site's header and
+#: footer. Its forms (e.g. /admin/people/user/add/) are Django's own and left out.
+DJANGO_ADMIN = "/admin/"
+
+#: The site's frame on every page of its own: the skip link is the first
+#: thing the Tab key reaches and leads to <main id="main">; the footer links
+#: the privacy policy and the terms.
+FRAME = """() => {
+  const first = document.querySelector(
+    "a[href], button, input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex='-1'])");
+  return {
+    skipFirst: !!first && first.classList.contains("skip-link")
+      && first.getAttribute("href") === "#main",
+    main: !!document.querySelector("main#main"),
+    privacy: !!document.querySelector("footer a[href='/privacy/']"),
+    terms: !!document.querySelector("footer a[href='/terms/']"),
+  };
+}"""
 
 
 def _ids() -> dict[str, object]:
@@ -138,10 +159,12 @@ def _context_page(browser: Browser, problems: list[str], outside: list[str]) -> 
     page.on(
         "console",
         lambda message: (
-            problems.append(message.text) if "Content Security Policy" in message.text else None
+            problems.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
         ),
     )
-    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("pageerror", lambda error: problems.append(f"{page.url}: script error: {error}"))
     return page
 
 
@@ -190,6 +213,11 @@ def test_every_page_of_every_role_fits_a_phone_and_passes_axe(browser: Browser, 
                     failures.append(f"{role} {path}: status {response and response.status}")
                     continue
                 page.wait_for_load_state("load")
+                if not path.startswith(DJANGO_ADMIN):
+                    frame = page.evaluate(FRAME)
+                    missing = [name for name, present in frame.items() if not present]
+                    if missing:
+                        failures.append(f"{role} {path}: the page lacks {', '.join(missing)}")
                 for line in axe_violations(page):
                     failures.append(f"{role} {path} (desktop): {line}")
                 if path == "/dashboard/" or (role == "anonymous" and path == "/"):
@@ -208,9 +236,7 @@ def test_every_page_of_every_role_fits_a_phone_and_passes_axe(browser: Browser, 
                     phone_shot = True
         finally:
             page.context.close()
-    assert not problems, "Content-Security-Policy violations or script errors:\n" + "\n".join(
-        problems
-    )
+    failures += [f"Content-Security-Policy violation or script error: {p}" for p in problems]
+    assert not failures, f"{len(failures)} problems:\n" + "\n".join(failures)
     assert outside == [], outside
     assert phone_shot
-    assert not failures, f"{len(failures)} problems:\n" + "\n".join(failures)

@@ -124,3 +124,14 @@ def test_a_field_without_errors_is_not_marked_invalid():
     amount = re.search(r'<input[^>]*name="amount"[^>]*>', html).group(0)
     assert "aria-invalid" not in amount
     assert 'aria-describedby="id_amount-help"' in amount
+
+
+@pytest.mark.parametrize("name", ["400.html", "413.html", "503.html"])
+def test_stand_alone_error_pages_have_main_and_the_footer_links(name):
+    from django.template.loader import render_to_string
+
+    html = render_to_string(name)
+    assert '<main id="main">' in html
+    footer = html.split("<footer>", 1)[1]
+    assert '<a href="/privacy/">개인정보처리방침</a>' in footer
+    assert '<a href="/terms/">이용약관</a>' in footer
