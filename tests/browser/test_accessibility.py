@@ -58,10 +58,12 @@ def test_a_refused_field_is_invalid_and_described_by_its_error(page: Page, case_
     expect(phone).not_to_have_attribute("aria-invalid", "true")
     phone.fill("010-1234-5678")
     page.get_by_role("button", name="저장").click()
+    # The answer is a new page, hidden until its load event (conftest.py).
+    expect(page.locator(".field-error")).to_be_visible()
     phone = page.get_by_label("업무용 전화")
     expect(phone).to_have_attribute("aria-invalid", "true")
     described = phone.get_attribute("aria-describedby").split()
-    errors = [page.locator(f"#{name}").inner_text() for name in described]
+    errors = [page.locator(f"#{name}").text_content() for name in described]
     assert any("휴대전화 번호가 아닌" in text for text in errors), errors
     # The name field was accepted and is not marked.
     expect(page.get_by_label("이름")).not_to_have_attribute("aria-invalid", "true")
