@@ -228,6 +228,8 @@ def test_every_page_of_every_role_fits_a_phone_and_passes_axe(browser: Browser, 
                     failures.append(f"{role} {path} (390 px): {wide}")
                 for line in axe_violations(page):
                     failures.append(f"{role} {path} (390 px): {line}")
+                if role == "anonymous" and path == "/":
+                    page.screenshot(path=str(ARTIFACTS / "every-page-catalogue-390.png"))
                 if role == "finance" and path.startswith("/finance/accounts/") and not phone_shot:
                     page.screenshot(
                         path=str(ARTIFACTS / "every-page-finance-statement-390.png"),
