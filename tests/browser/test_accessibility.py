@@ -5,7 +5,10 @@ table's rows are cards whose cells show their column's heading."""
 
 from __future__ import annotations
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from people.models import RegionMembership, Role
@@ -90,3 +93,22 @@ def test_tables_become_cards_with_their_headings_below_640_px(page: Page, case_m
     # Back at a desktop width the table is a table again.
     page.set_viewport_size({"width": 1280, "height": 900})
     assert cell.evaluate("c => getComputedStyle(c).display") == "table-cell"
+
+
+def test_a_table_htmx_swaps_in_is_labelled_for_cards_too(page: Page, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    sign_in(page, "demo_finance")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/finance/")
+    page.wait_for_load_state("load")
+    before = page.locator("#account-results").element_handle()
+    with page.expect_response(lambda r: "/finance/?" in r.url):
+        page.locator("#id_q").fill("서구")
+    expect(page.locator("#account-results tbody tr").first).to_be_visible()
+    # The results are a new element (swapped by htmx), and their cells are labelled.
+    assert not before.evaluate("e => e.isConnected")
+    first = page.locator("#account-results tbody tr").first.locator("td").first
+    expect(first).to_have_attribute("data-label", "계정")
+    assert first.evaluate("c => getComputedStyle(c, '::before').content") == '"계정"'
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
