@@ -41,6 +41,7 @@ DESKTOP = {"width": 1280, "height": 900}
 ROLES = {
     "anonymous": None,
     "case_manager": "demo_cm_seogu",
+    "case_manager_of_a_dong": "demo_cm_gwanjeo2",
     "coordinator": "demo_coord_seogu",
     "donor_rep": "demo_donor_rep",
     "finance": "demo_finance",
@@ -68,6 +69,11 @@ PAGES = [
     ("case_manager", "/accounts/profile/"),
     ("case_manager", "/accounts/password/"),
     ("case_manager", "/accounts/password/done/"),
+    ("case_manager_of_a_dong", "/dashboard/"),
+    ("case_manager_of_a_dong", "/households/"),
+    # Someone else's case: first the purpose form, then the record with a purpose.
+    ("case_manager_of_a_dong", "/households/{household}/"),
+    ("case_manager_of_a_dong", "/households/{household}/?purpose=handover"),
     ("coordinator", "/dashboard/"),
     ("coordinator", "/listings/new/"),
     ("coordinator", "/listings/{listing}/"),
