@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 BACKUP_FILE ?=
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 
-.PHONY: help run serve test test-passes test-sqlite test-postgres lint format bench backup restore messages makemessages system-deps install clean
+.PHONY: help run serve test test-passes test-sqlite test-postgres lint format bench backup restore messages makemessages system-deps browser-deps install clean
 
 help:
 	@echo "make run    - set up (.venv, dependencies, migrations, demo data) and serve http://$(HOST):$(PORT)"
@@ -35,6 +35,10 @@ $(STAMP): pyproject.toml
 
 system-deps:
 	@bash scripts/system-deps
+
+# axe-core for the browser tests' accessibility checks (npm, pinned, into .cache/axe/).
+browser-deps: system-deps
+	@bash scripts/browser-deps
 
 %.mo: %.po
 	msgfmt --check --output-file=$@ $<
@@ -58,15 +62,15 @@ serve: $(STAMP) messages
 # The two passes run side by side (scripts/test-passes: a log each under
 # test-logs/, summary lines, the whole log of a failing pass); test-sqlite and
 # test-postgres run one pass in the foreground.
-test: $(STAMP) system-deps messages lint test-passes
+test: $(STAMP) system-deps browser-deps messages lint test-passes
 
 test-passes: $(STAMP) messages
 	BIN=$(BIN) SQLITE_URL=sqlite:///$(CURDIR)/test-db.sqlite3 POSTGRES_URL=$(TEST_POSTGRES_URL) bash scripts/test-passes $(PYTEST_ARGS)
 
-test-sqlite: $(STAMP) messages
+test-sqlite: $(STAMP) browser-deps messages
 	DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/test-db.sqlite3 $(BIN)/pytest --create-db $(PYTEST_ARGS)
 
-test-postgres: $(STAMP) messages
+test-postgres: $(STAMP) browser-deps messages
 	DEBUG=1 REQUIRE_POSTGRES=1 DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest --create-db $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -93,4 +97,4 @@ restore:
 	DATABASE_URL="$(DATABASE_URL)" BACKUP_FILE="$(BACKUP_FILE)" bash scripts/restore
 
 clean:
-	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 test-logs staticfiles .pytest_cache .ruff_cache $(MO_FILES)
+	rm -rf $(VENV) db.sqlite3 test-db.sqlite3 test-logs staticfiles .cache .pytest_cache .ruff_cache $(MO_FILES)

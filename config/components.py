@@ -18,14 +18,19 @@ register = template.Library()
 def described_widget(field: BoundField) -> SafeString:
     """The field's widget, pointing `aria-describedby` at the help text and the
     error messages that templates/components/field.html writes next to it
-    (`<id>-help`, `<id>-error`), so that a screen reader reads them with the field."""
+    (`<id>-help`, `<id>-error`), so that a screen reader reads them with the field,
+    and marked `aria-invalid="true"` while it has errors."""
     ids = []
     if field.help_text:
         ids.append(f"{field.auto_id}-help")
     if field.errors:
         ids.append(f"{field.auto_id}-error")
-    attrs = {"aria-describedby": " ".join(ids)} if ids and field.auto_id else None
-    html = field.as_widget(attrs=attrs)
+    attrs: dict[str, str] = {}
+    if ids and field.auto_id:
+        attrs["aria-describedby"] = " ".join(ids)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    html = field.as_widget(attrs=attrs or None)
     if field.field.show_hidden_initial:
         html += field.as_hidden(only_initial=True)
     return html

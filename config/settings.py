@@ -146,6 +146,7 @@ TEMPLATES = [
                 "people.context_processors.roles",
                 "donors.context_processors.donor_roles",
                 "inbox.context_processors.unread",
+                "config.context_processors.site",
             ],
             # Filters of the shared templates in templates/components/.
             "libraries": {"components": "config.components"},
@@ -427,6 +428,23 @@ SESSION_ENGINE = (
     if _CACHE_URL
     else "django.contrib.sessions.backends.db"
 )
+
+# --- Site identity and contact (header, footer, /privacy/, /terms/) -------------------
+# The city the service belongs to, shown in the header next to the service name.
+SITE_CITY = env_str("SITE_CITY", "대전광역시") or "대전광역시"
+# Who answers questions and is the controller of the personal data (개인정보처리자).
+# The defaults are demo values and the pages say so until every one is set.
+_CONTACT_DEFAULTS = {
+    "office": ("CONTACT_OFFICE", "대전광역시 복지정책과"),
+    "phone": ("CONTACT_PHONE", "042-000-0000"),
+    "email": ("CONTACT_EMAIL", "nanum@demo.invalid"),
+    "controller": ("PRIVACY_CONTROLLER", "대전광역시장"),
+    "privacy_officer": ("PRIVACY_OFFICER", "대전광역시 개인정보 보호책임자"),
+}
+SITE_CONTACT = {
+    key: env_str(name, default) or default for key, (name, default) in _CONTACT_DEFAULTS.items()
+}
+SITE_CONTACT_IS_DEMO = any(env_str(name) is None for name, _ in _CONTACT_DEFAULTS.values())
 
 # --- Content-Security-Policy and other headers ---------------------------------
 # Everything the pages load comes from this site: no inline scripts or styles

@@ -76,3 +76,41 @@ function setUpConfirmations(root) {
 
 document.addEventListener("DOMContentLoaded", () => setUpConfirmations(document.body));
 document.addEventListener("htmx:load", (event) => setUpConfirmations(event.target));
+
+// Below 640 px the tables of the main content are shown as cards (site.css),
+// each cell after its column's heading, read from the cell's data-label. A
+// template may write data-label itself; every other cell gets the text of
+// its column's heading here, for the page as served and for every fragment
+// htmx swaps in.
+function labelTableCells(root) {
+  if (!(root instanceof Element || root instanceof Document)) {
+    return;
+  }
+  const around = root instanceof Element ? root.closest("main table") : null;
+  const tables = around ? [around] : root.querySelectorAll("main table");
+  for (const table of tables) {
+    const headRow = table.tHead?.rows[table.tHead.rows.length - 1];
+    if (!headRow) {
+      continue;
+    }
+    const headings = [];
+    for (const cell of headRow.cells) {
+      for (let span = 0; span < cell.colSpan; span++) {
+        headings.push(cell.textContent.trim().replace(/\s+/g, " "));
+      }
+    }
+    for (const body of [...table.tBodies, table.tFoot].filter(Boolean)) {
+      for (const row of body.rows) {
+        let column = 0;
+        for (const cell of row.cells) {
+          if (!cell.hasAttribute("data-label")) {
+            cell.dataset.label = cell.colSpan > 1 ? "" : (headings[column] ?? "");
+          }
+          column += cell.colSpan;
+        }
+      }
+    }
+  }
+}
+document.addEventListener("DOMContentLoaded", () => labelTableCells(document));
+document.addEventListener("htmx:load", (event) => labelTableCells(event.detail.elt));

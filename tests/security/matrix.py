@@ -1342,6 +1342,8 @@ GROUPS: list[Row] = [
     page("logout", "POST", ALL, ok=(200, 302)),
     page("set_language", "POST", ALL, data={"language": "en", "next": "/"}, ok=(302,)),
     page("healthz", "GET", ALL),
+    page("privacy", "GET", ALL, note="the privacy policy: public"),
+    page("terms", "GET", ALL, note="the terms of use: public"),
     api(
         "schema",
         "GET",
