@@ -202,6 +202,14 @@ def households_sheet(households: Iterable[Household], viewer: Viewer) -> Sheet:
     )
 
 
+def _follow_up_status(follow_up: FollowUp) -> str:
+    if follow_up.recorded_at:
+        return _("Recorded")
+    if follow_up.held_at:
+        return _("On hold: the case was reopened.")
+    return _("Due")
+
+
 def follow_ups_sheet(follow_ups: Iterable[FollowUp], viewer: Viewer) -> Sheet:
     def rows() -> Iterator[list[Any]]:
         for follow_up in follow_ups:
@@ -210,7 +218,8 @@ def follow_ups_sheet(follow_ups: Iterable[FollowUp], viewer: Viewer) -> Sheet:
                 place(viewer, follow_up.household.dong),
                 follow_up.household.closed_at,
                 follow_up.due_on,
-                _("Recorded") if follow_up.recorded_at else _("Due"),
+                _follow_up_status(follow_up),
+                follow_up.get_outcome_display() if follow_up.outcome else "",
                 follow_up.recorded_at,
                 person(follow_up.recorded_by),
             ]
@@ -223,6 +232,7 @@ def follow_ups_sheet(follow_ups: Iterable[FollowUp], viewer: Viewer) -> Sheet:
             _("Case closed at"),
             _("Due on"),
             _("Status"),
+            _("Outcome"),
             _("Recorded at"),
             _("Recorded by"),
         ],

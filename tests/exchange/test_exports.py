@@ -23,8 +23,8 @@ from config.exports import Sheet, export_response, xlsx_response
 from exchange.models import Claim
 from exchange.services import claim_approve, claim_fulfil, claim_request
 from ledger.models import Account, Purpose
-from marketplace.models import Listing
-from marketplace.services import household_close
+from marketplace.models import FollowUpOutcome, Listing
+from marketplace.services import follow_up_record, household_close
 from people.models import Role
 from tests import factories
 
@@ -264,13 +264,18 @@ def test_households_export_is_refused_to_others(caseload, people, finance):
 
 
 def test_follow_ups_export(caseload, people):
-    as_csv, as_xlsx = _both(_client(people["cm_daedeok"]), "/follow-ups/export/")
     closed = caseload["closed"]
+    first = closed.follow_ups.order_by("due_on").first()
+    follow_up_record(
+        follow_up=first, by=people["cm_daedeok"], note="전화 상담", outcome=FollowUpOutcome.CRISIS
+    )
+    as_csv, as_xlsx = _both(_client(people["cm_daedeok"]), "/follow-ups/export/")
     dues = sorted(closed.follow_ups.values_list("due_on", flat=True))
     assert [r[0] for r in as_csv[1:]] == [closed.code, closed.code]
     assert [r[3] for r in as_csv[1:]] == [d.isoformat() for d in dues]
     assert [r[3].date() for r in as_xlsx[1:]] == dues
-    assert {r[4] for r in as_csv[1:]} == {"예정"}
+    assert [(r[4], r[5]) for r in as_csv[1:]] == [("기록 완료", "위기"), ("예정", "")]
+    assert as_csv[0][5] == "결과"
     assert PersonalDataAccess.objects.filter(action=AccessAction.EXPORT, household=closed).exists()
     # Another district's case manager: no row; a coordinator: refused.
     other, _ = _both(_client(people["cm_seo"]), "/follow-ups/export/")

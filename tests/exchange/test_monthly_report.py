@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from exchange.reports import monthly_pack
 from exchange.services import claim_approve, claim_fulfil, claim_request
+from marketplace.models import FollowUpOutcome
 from marketplace.services import follow_up_record, household_close
 from people.models import RegionMembership, Role
 from tests import factories
@@ -117,7 +118,12 @@ def month(at, people, daejeon, make_listing, grant, make_pledge, make_member):
     claim_fulfil(claim=hours, by=cm, quantity_received=2)
     claim_fulfil(claim=provided, by=people["cm_seo"], quantity_received=1)
     at.set(_on(15))
-    follow_up_record(follow_up=d.follow_ups.order_by("due_on").first(), by=cm, note="안정적")
+    follow_up_record(
+        follow_up=d.follow_ups.order_by("due_on").first(),
+        by=cm,
+        note="안정적",
+        outcome=FollowUpOutcome.STABLE,
+    )
     at.set(_on(20))
     household_close(household=c, by=cm)
     # Reading the report happens later, in December.
