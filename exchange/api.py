@@ -945,7 +945,8 @@ class ClaimViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
             "expired claim (409 illegal_transition)."
         ),
     )
-    @action(detail=True, methods=["get", "post"], url_path="messages")
+    # The thread is one whole list (a claim has a handful of messages), not pages.
+    @action(detail=True, methods=["get", "post"], url_path="messages", pagination_class=None)
     def messages(self, request: Request, pk: str | None = None) -> Response:
         """The claim's message thread between its offices and its donor."""
         claim = self.get_object()

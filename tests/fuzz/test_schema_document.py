@@ -77,3 +77,11 @@ def test_the_statement_and_the_trial_balance_document_what_they_answer(document)
     trial = paths["/api/v1/ledger/trial-balance/"]["get"]["responses"]["200"]
     ref = trial["content"]["application/json"]["schema"]["$ref"]
     assert {"total", "balanced", "groups"} <= set(schemas[ref.rsplit("/", 1)[1]]["properties"])
+
+
+def test_a_claims_thread_is_documented_as_the_whole_list_it_answers(document):
+    # The thread is answered whole, a JSON array, never as pages.
+    answer = document["paths"]["/api/v1/claims/{id}/messages/"]["get"]["responses"]["200"]
+    schema = answer["content"]["application/json"]["schema"]
+    assert schema["type"] == "array"
+    assert schema["items"]["$ref"].endswith("/ClaimMessage")
