@@ -36,7 +36,11 @@ def test_close_record_a_crisis_and_reopen_with_history(
     panel = page.locator("#household-panel")
     expect(panel).to_have_attribute("data-status", "active")
 
+    # Closing is confirmed in its dialog, with the reason it asks for.
     page.locator('[data-action="close-case"]').click()
+    dialog = page.get_by_role("dialog", name=f"가구 {case.code} 사례 종결")
+    dialog.get_by_label("종결 사유").fill("목표 달성으로 종결")
+    dialog.locator('[data-confirm-submit="close-case"]').click()
     expect(panel).to_have_attribute("data-status", "closed")
     follow_ups = list(FollowUp.objects.filter(household=case).order_by("due_on"))
     assert len(follow_ups) == 2
@@ -71,6 +75,7 @@ def test_close_record_a_crisis_and_reopen_with_history(
 
     history = page.locator(".household-history")
     expect(history.locator('[data-event="close"]')).to_contain_text("사례 종결")
+    expect(history.locator('[data-event="close"]')).to_contain_text("목표 달성으로 종결")
     expect(history.locator('[data-event="follow_up"]')).to_contain_text("위기")
     expect(history.locator('[data-event="reopen"]')).to_contain_text("위기 확인으로 사례 재개입")
     expect(history.locator('[data-event="held"]')).to_contain_text("재개로 보류")
