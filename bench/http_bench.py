@@ -669,6 +669,14 @@ def load_average() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def select_paths(paths: list[BenchPath], only: str | None) -> list[BenchPath]:
+    """The paths whose name contains `only` (all without it), and always the
+    trivial view: every share is taken against it."""
+    if not only:
+        return paths
+    return [p for p in paths if p.kind == CEILING or only in p.name]
+
+
 def measure(
     port: int, paths: list[BenchPath], fixtures: tuple[int, int], seconds: int, ceiling_seconds: int
 ) -> tuple[Results, list[str]]:
@@ -744,6 +752,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="demo data only, 2 s per path")
     parser.add_argument("--keep", action="store_true", help="keep the database at the end")
     parser.add_argument("--database", default=BENCH_DB, help=f"default {BENCH_DB}")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure a database already loaded (by --keep) and keep it",
+    )
+    parser.add_argument(
+        "--only", metavar="SUBSTRING", help="only the paths whose name contains this"
+    )
     args = parser.parse_args(argv)
     if subprocess.run(["which", "wrk"], capture_output=True, check=False).returncode:  # noqa: S607
         raise SystemExit("wrk is not installed: run scripts/bench-deps")
@@ -757,15 +773,22 @@ def main(argv: list[str] | None = None) -> int:
         f"load average before: {load_before}" + ("; QUICK (demo data only)" if args.quick else ""),
         flush=True,
     )
-    create_database(admin_url, args.database)
+    if not args.reuse:
+        create_database(admin_url, args.database)
     static_root = tempfile.mkdtemp(prefix="nanum-bench-static-")
     error_log = os.path.join(static_root, "gunicorn-error.log")
     server = None
     try:
         env = server_env(bench_url, static_root)
         setup_django(env)
-        fixtures = prepare(bench_url, env, quick=args.quick)
-        paths = bench_paths()
+        if args.reuse:
+            manage(env, "collectstatic", "--no-input")
+            fixtures = find_claim_fixtures()
+        else:
+            fixtures = prepare(bench_url, env, quick=args.quick)
+        paths = select_paths(bench_paths(), args.only)
+        if len(paths) < 2:
+            raise SystemExit(f"no path's name contains {args.only!r}")
         port = _free_port()
         server = start_server(env, port, error_log)
         workers = os.environ.get("WEB_CONCURRENCY") or (os.cpu_count() or 1) + 1
@@ -790,7 +813,7 @@ def main(argv: list[str] | None = None) -> int:
         if server is not None:
             stop_server(server)
             server_log = Path(error_log).read_text(errors="replace")
-        if not args.keep:
+        if not (args.keep or args.reuse):
             drop_database(admin_url, args.database)
         shutil.rmtree(static_root, ignore_errors=True)
     verdicts = judge(results, paths)

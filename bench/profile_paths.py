@@ -3,25 +3,26 @@
 Run from the repository root: `python bench/profile_paths.py` (not part of
 `make bench`). It loads the same database as the HTTP benchmark (its
 `prepare`: demo data, 200,000 listings, 2,000,000 ledger entries; `--quick`:
-the demo data only), or reuses one that `http_bench.py --keep` left
-(`--reuse`, with `--database NAME`), and sends each path up to RUNS times a phase through
-Django's test client in this process: the same settings as the benchmark's
-server (bench.settings: DEBUG off, the trivial view), the whole middleware
-stack, signed in where the path is (force_login; the claim path with the case
-manager's API token and a new Idempotency-Key each time). No gunicorn, no
-sockets, no connection pool: one connection kept open for the whole run.
+the demo data only), or reuses one that `http_bench.py --keep` or
+`profile_paths.py --keep` left (`--reuse`, with `--database NAME`), and
+sends each path up to RUNS times a phase through Django's test client in
+this process: the same settings as the benchmark's server (bench.settings:
+DEBUG off, the trivial view), the whole middleware stack, signed in where
+the path is (force_login; the claim path with the case manager's API token
+and a new Idempotency-Key each time). No gunicorn, no sockets, no
+connection pool: one connection kept open for the whole run.
 
 For each path it prints:
   - wall time per request without the profiler, and the number of SQL
     statements per request, their time, and how many of them write (INSERT,
-    UPDATE, DELETE);
+    UPDATE, DELETE); with `--sql N` also the N slowest statements of one request;
   - under cProfile (a few times slower, so read the shares, not the ms): the
     time in the view (django.core.handlers.base._get_response) against the
     middleware and handler around it, and inside it the SQL (execute), the
     template rendering, translation lookups (gettext), DRF serializers and
     opening database connections;
   - the top cumulative entries and the top entries by their own time.
-The database is dropped at the end unless it was reused.
+The database is dropped at the end unless it was reused or `--keep` was given.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ WARMUP = 20
 PHASE_SECONDS = 15.0  # a phase stops after about this long (but not before MIN_RUNS)
 TOP = 14
 OWN = 8
+SQL_TOP = 0  # --sql N: also print the N slowest statements of one request
 
 #: (label, file suffix, function name): cumulative time of these functions,
 #: per request, under the profiler.
@@ -151,6 +153,13 @@ def profile_path(client, path: http_bench.BenchPath, send) -> None:
         ),
         reverse=True,
     )
+    if SQL_TOP:
+        # The statements of one request (the last one captured), slowest first.
+        last = queries[-len(queries) // runs :] if queries else []
+        print(f"  the {SQL_TOP} slowest statements of one request (ms, first 150 characters):")
+        for query in sorted(last, key=lambda q: -float(q["time"]))[:SQL_TOP]:
+            text = " ".join(query["sql"].split())[:150]
+            print(f"    {float(query['time']) * 1000:8.2f}  {text}")
     print(f"  top {OWN} by own time (ms per request, calls):")
     for tt, nc, filename, line, function in own[:OWN]:
         print(
@@ -163,15 +172,22 @@ def _short(filename: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global RUNS
+    global RUNS, SQL_TOP
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="demo data only")
     parser.add_argument("--reuse", action="store_true", help="use a database already loaded")
     parser.add_argument("--database", default="nanum_bench_profile")
     parser.add_argument("--runs", type=int, default=RUNS)
     parser.add_argument("--only", help="only the paths whose name contains this")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database loaded (for --reuse later)"
+    )
+    parser.add_argument(
+        "--sql", type=int, default=0, metavar="N", help="print the N slowest statements"
+    )
     args = parser.parse_args(argv)
     RUNS = args.runs
+    SQL_TOP = args.sql
     admin_url, bench_url = database_urls(args.database)
     if not args.reuse:
         create_database(admin_url, args.database)
@@ -195,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         from django.db import connections
 
         connections.close_all()
-        if not args.reuse:
+        if not (args.reuse or args.keep):
             drop_database(admin_url, args.database)
         shutil.rmtree(static_root, ignore_errors=True)
 

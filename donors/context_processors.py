@@ -1,6 +1,7 @@
 from django.http import HttpRequest
 
 from donors.permissions import donors_represented
+from people.context_processors import once
 
 
 def donor_roles(request: HttpRequest) -> dict:
@@ -9,4 +10,4 @@ def donor_roles(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"my_is_donor_rep": False}
-    return {"my_is_donor_rep": lambda: donors_represented(user).exists()}
+    return {"my_is_donor_rep": once(lambda: donors_represented(user).exists())}

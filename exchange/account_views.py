@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,8 +19,17 @@ from audit.services import access_record
 from config.web import attach_error, form_status, render_fragment
 from donors.models import DonorMembership
 from donors.permissions import donors_represented
-from exchange.models import ACTIVE_CLAIM_STATES
-from exchange.views import claim_queryset, decorate_claims, listing_actions, my_claims
+from exchange.models import ACTIVE_CLAIM_STATES, Claim
+from exchange.views import (
+    claim_groups,
+    claim_state_counts,
+    claims_link,
+    decorate_claims,
+    listing_actions,
+    my_claims,
+    short_claim_queryset,
+    with_listings_and_households,
+)
 from ledger.models import Account, Purpose
 from marketplace.forms import CompletionPeriodForm, FollowUpForm
 from marketplace.models import HouseholdStatus, Listing, ListingState
@@ -31,18 +40,20 @@ from marketplace.selectors import (
     follow_ups_due,
     follow_ups_escalated,
     households_visible_to,
+    listing_state_counts,
 )
 from people.exceptions import InvalidProfile
 from people.forms import ProfileForm
 from people.models import RegionMembership, Role
-from people.permissions import active_memberships, is_finance, regions_for
+from people.permissions import active_memberships, is_finance, posts_read_once, regions_for
 from people.services import PROFILE_FIELDS, user_profile_update
 from regions.models import Region
 from regions.selectors import exchange_region
 
-#: The most rows each dashboard list shows; the full lists have their own pages.
-DASHBOARD_ROWS = 50
-RECENT_CLOSED = 20
+#: The most rows each dashboard list shows, most urgent first: a dashboard is
+#: what needs its reader now. Each list shows its total and links to the full
+#: list (claims, households) or to its download (listings, follow-ups).
+DASHBOARD_ROWS = 10
 #: In the order the dashboard shows them, which is also their values' sort order.
 ACTIVE_LISTING_STATES = (ListingState.DRAFT, ListingState.PUBLISHED, ListingState.RESERVED)
 assert list(ACTIVE_LISTING_STATES) == sorted(ACTIVE_LISTING_STATES)
@@ -78,25 +89,26 @@ def _wallets(regions: list[Region]) -> list[dict[str, Any]]:
     return [{"region": region, "balance": balances.get(region.pk, 0)} for region in regions]
 
 
-def _coordinator_context(user: Any, viewer: Viewer) -> dict[str, Any]:
+def _coordinator_context(user: Any, viewer: Viewer, paths: list[str]) -> dict[str, Any]:
+    """`paths`: the regions of the user's coordinator posts, which key the
+    cached listing counts."""
     regions = regions_for(user, Role.COORDINATOR)
     listings = Listing.objects.filter(region__in=regions)
-    counts = dict(listings.values_list("state").annotate(n=Count("pk")).order_by())
+    counts = listing_state_counts(paths)
     by_state = [
         {"state": state, "label": state.label, "count": counts.get(state, 0)}
         for state in ListingState
     ]
     current = list(current_listings(listings))
     listing_actions(current, user)
-    waiting = claim_queryset().filter(
-        listing__region__in=regions, effective_state__in=ACTIVE_CLAIM_STATES
+    in_regions = {"listing__region__in": regions, "effective_state__in": ACTIVE_CLAIM_STATES}
+    claim_counts = claim_state_counts(Claim.objects.with_effective_state().filter(**in_regions))
+    [decisions] = with_listings_and_households(
+        short_claim_queryset()
+        .filter(**in_regions)
+        .order_by(_state_rank(list(ACTIVE_CLAIM_STATES)), "approve_by", "pk")[:DASHBOARD_ROWS]
     )
-    decisions = decorate_claims(
-        waiting.order_by(_state_rank(list(ACTIVE_CLAIM_STATES)), "approve_by", "pk")[
-            :DASHBOARD_ROWS
-        ],
-        viewer,
-    )
+    decisions = decorate_claims(decisions, viewer)
     # Follow-ups of the coordinator's regions left unrecorded too long, and the
     # regions' completion rate over the report's default period.
     escalated = follow_ups_escalated(user)
@@ -105,7 +117,11 @@ def _coordinator_context(user: Any, viewer: Viewer) -> dict[str, Any]:
     return {
         "listing_counts": by_state,
         "listings": current,
+        "active_listing_count": sum(counts.get(state, 0) for state in ACTIVE_LISTING_STATES),
         "decisions": decisions,
+        "decision_groups": claim_groups(decisions, claim_counts, ACTIVE_CLAIM_STATES),
+        "decision_count": sum(claim_counts.values()),
+        "decisions_href": claims_link(),
         "escalated": decorate_escalated(escalated[:DASHBOARD_ROWS], viewer),
         "escalated_count": escalated.count(),
         "completion": completion,
@@ -114,7 +130,8 @@ def _coordinator_context(user: Any, viewer: Viewer) -> dict[str, Any]:
 
 def _case_manager_context(user: Any, viewer: Viewer) -> dict[str, Any]:
     households = households_visible_to(user).filter(status=HouseholdStatus.ACTIVE)
-    follow_ups = list(follow_ups_due(user)[:DASHBOARD_ROWS])
+    due = follow_ups_due(user)
+    follow_ups = list(due[:DASHBOARD_ROWS])
     for follow_up in follow_ups:
         follow_up.form = FollowUpForm(prefix=f"fu{follow_up.pk}")
     return {
@@ -122,6 +139,7 @@ def _case_manager_context(user: Any, viewer: Viewer) -> dict[str, Any]:
         "household_count": households.count(),
         **my_claims(user, viewer),
         "follow_ups": follow_ups,
+        "follow_up_count": due.count(),
     }
 
 
@@ -162,17 +180,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "here": request.path,
         "my_donors": list(donors_represented(user).order_by("name")),
     }
-    if Role.COORDINATOR in roles:
-        context.update(_coordinator_context(user, viewer))
-    if Role.CASE_MANAGER in roles:
-        context.update(_case_manager_context(user, viewer))
-        # The households table and the follow-ups due show household records: each
-        # one shown gets its personal-data access record (one INSERT for them all).
-        context["households"] = list(context["households"])
-        shown = {h.pk: h for h in context["households"]}
-        shown.update({f.household_id: f.household for f in context["follow_ups"]})
-        access_record(request=request, households=shown.values(), action=AccessAction.LIST)
-    return render(request, "people/dashboard.html", context)
+    # The role sections ask for the user's regions and permissions many times:
+    # from the posts read above, not a query each time.
+    with posts_read_once(user, memberships):
+        if Role.COORDINATOR in roles:
+            paths = [m.region.path for m in memberships if m.role == Role.COORDINATOR]
+            context.update(_coordinator_context(user, viewer, paths))
+        if Role.CASE_MANAGER in roles:
+            context.update(_case_manager_context(user, viewer))
+            # The households table and the follow-ups due show household records: each
+            # one shown gets its personal-data access record (one INSERT for them all).
+            context["households"] = list(context["households"])
+            shown = {h.pk: h for h in context["households"]}
+            shown.update({f.household_id: f.household for f in context["follow_ups"]})
+            access_record(request=request, households=shown.values(), action=AccessAction.LIST)
+        return render(request, "people/dashboard.html", context)
 
 
 def _profile_context(request: HttpRequest, form: ProfileForm) -> dict[str, Any]:

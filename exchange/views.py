@@ -24,7 +24,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Case, Count, F, IntegerField, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    Prefetch,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -164,6 +175,27 @@ def claim_queryset() -> QuerySet[Claim]:
     return Claim.objects.with_effective_state().select_related(
         "listing__region", "listing__category", "household__dong", "match"
     )
+
+
+def short_claim_queryset() -> QuerySet[Claim]:
+    """Claims for a short list (a dashboard's first rows), each with
+    `effective_state` and its match; their listings and households come after,
+    from `with_listings_and_households`. At 200,000 listings PostgreSQL spent
+    4-5 ms planning `claim_queryset`'s eight-table join for a 0.3 ms run; this
+    query and the two that follow plan in under 1 ms together."""
+    return Claim.objects.with_effective_state().select_related("match")
+
+
+def with_listings_and_households(*lists: Iterable[Claim]) -> list[list[Claim]]:
+    """Each list of claims (querysets are read) with its listings (with region
+    and category) and households (with dong): one query each for all the lists."""
+    rows = [list(claims) for claims in lists]
+    prefetch_related_objects(
+        [claim for claims in rows for claim in claims],
+        Prefetch("listing", queryset=Listing.objects.select_related("region", "category")),
+        Prefetch("household", queryset=Household.objects.select_related("dong")),
+    )
+    return rows
 
 
 def may_press(obj: Any, action: str, user: Any) -> bool:
@@ -571,8 +603,10 @@ def listing_new(request: HttpRequest) -> HttpResponse:
 #: there targets the whole section, so that a claim that changes state moves to
 #: its group (a fulfilled claim leaves "approved") instead of changing in place.
 MY_CLAIMS_TARGET = "my-claims"
-MY_CLAIMS_ROWS = 50
-RECENT_CLOSED_CLAIMS = 20
+#: A dashboard shows what needs its reader now: the first rows of each list,
+#: most urgent first, with the list's total and a link to the full list.
+MY_CLAIMS_ROWS = 10
+RECENT_CLOSED_CLAIMS = 10
 
 
 def _state_rank(states: list[str]) -> Case:
@@ -583,25 +617,68 @@ def _state_rank(states: list[str]) -> Case:
     )
 
 
-def my_claims(user: Any, viewer: Viewer) -> dict[str, list[Claim]]:
-    """The claims for the households of a case manager's regions: the active
-    ones by state, and the recently closed ones."""
+def claim_state_counts(claims: QuerySet[Claim]) -> dict[str, int]:
+    """How many of `claims` are in each state as the pages show it (an overdue
+    claim counts as expired): one grouped query. States without claims are absent."""
+    return dict(
+        claims.values_list("effective_state").annotate(n=Count("pk")).order_by("effective_state")
+    )
+
+
+def claims_link(state: str = "") -> str:
+    """The claims list, filtered by `state` when given."""
+    url = reverse("marketplace:claims")
+    return f"{url}?{urlencode({'state': state})}" if state else url
+
+
+def claim_groups(
+    claims: list[Claim], counts: dict[str, int], states: Iterable[str]
+) -> list[dict[str, Any]]:
+    """`claims` (the rows shown) under each of `states` that has claims at all:
+    its label, its total (`counts`), the rows shown and the link to all of them."""
+    groups = []
+    for state in states:
+        if not counts.get(state):
+            continue
+        groups.append(
+            {
+                "state": state,
+                "label": ClaimState(state).label,
+                "count": counts[state],
+                "claims": [claim for claim in claims if claim.state == state],
+                "href": claims_link(state),
+            }
+        )
+    return groups
+
+
+def my_claims(user: Any, viewer: Viewer) -> dict[str, Any]:
+    """The claims for the households of a case manager's regions: the first
+    active ones by state, and the recently closed ones; with their totals per
+    state (one grouped query) for the headings and the links to the full list."""
     regions = regions_for(user, Role.CASE_MANAGER)
-    claims = claim_queryset().filter(household__dong__in=regions)
-    active = decorate_claims(
+    claims = short_claim_queryset().filter(household__dong__in=regions)
+    counts = claim_state_counts(
+        Claim.objects.with_effective_state().filter(household__dong__in=regions)
+    )
+    active, closed = with_listings_and_households(
         claims.filter(effective_state__in=ACTIVE_CLAIM_STATES).order_by(
             _state_rank(list(ACTIVE_CLAIM_STATES)), "-requested_at", "-pk"
         )[:MY_CLAIMS_ROWS],
-        viewer,
-    )
-    # An overdue claim not expired yet has no closing time: it sorts first.
-    closed = decorate_claims(
+        # An overdue claim not expired yet has no closing time: it sorts first.
         claims.exclude(effective_state__in=ACTIVE_CLAIM_STATES).order_by(
             F("closed_at").desc(nulls_first=True), "-pk"
         )[:RECENT_CLOSED_CLAIMS],
-        viewer,
     )
-    return {"my_claims": active, "closed_claims": closed}
+    active = decorate_claims(active, viewer)
+    closed = decorate_claims(closed, viewer)
+    return {
+        "my_claims": active,
+        "my_claim_groups": claim_groups(active, counts, ACTIVE_CLAIM_STATES),
+        "closed_claims": closed,
+        "closed_count": sum(n for state, n in counts.items() if state not in ACTIVE_CLAIM_STATES),
+        "all_claims_href": claims_link(),
+    }
 
 
 def _render_my_claims(

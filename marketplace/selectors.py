@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.functional import cached_property
 
 from audit.services import audit_history
+from marketplace.catalogue_cache import catalogue_version
 from marketplace.models import (
     Category,
     FollowUp,
@@ -97,6 +101,36 @@ def catalogue(
         "value": [F("value_per_unit").desc(nulls_last=True), "-pk"],
     }.get(ordering, ["-published_at", "-pk"])
     return listings.order_by(*order)
+
+
+def listing_state_counts(paths: Iterable[str]) -> dict[str, int]:
+    """How many listings each state has in the regions under `paths` (region
+    paths: each region and every region below it), for the coordinator's
+    dashboard. A district can have tens of thousands of listings, and the counts
+    are read far more often than they change: they are kept in the cache under
+    the catalogue version, which rises when any transaction that writes a
+    listing commits (marketplace/catalogue_cache.py: every writer, bulk updates
+    and the claim services included). So a state change shows on the next read,
+    in every process, and a read costs one short query (the version) instead of
+    counting the district's listings. States without listings are absent."""
+    paths = sorted(set(paths))
+    if not paths:
+        return {}
+    digest = hashlib.sha256("|".join(paths).encode()).hexdigest()
+    key = f"listing-state-counts:{catalogue_version()}:{digest}"
+    counts = cache.get(key)
+    if counts is None:
+        condition = Q()
+        for path in paths:
+            condition |= Q(path__startswith=path)
+        counts = dict(
+            Listing.objects.filter(region__in=Region.objects.filter(condition))
+            .values_list("state")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        cache.set(key, counts, timeout=settings.CATALOGUE_CACHE_SECONDS)
+    return counts
 
 
 def households_visible_to(user) -> QuerySet[Household]:

@@ -8,7 +8,7 @@ or not yet started one does not) and "is this user finance staff".
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 from django.contrib.auth.models import AnonymousUser
@@ -34,7 +34,7 @@ def may_act(
         return False
     known = getattr(user, "_known_posts", None)
     if on is None and known is not None:
-        return any(r == role and code in region.ancestor_codes for r, code in known)
+        return any(r == role and code in region.ancestor_codes for r, code, _path in known)
     return (
         RegionMembership.objects.active(on)
         .filter(user=user, role=role, region__code__in=region.ancestor_codes)
@@ -43,17 +43,27 @@ def may_act(
 
 
 @contextmanager
-def posts_read_once(user: User | AnonymousUser | None) -> Iterator[None]:
-    """Within the block, `may_act` for `user` today answers from their active
-    posts read in one query, not one query per call: for a page that asks the
-    permission of many rows' transitions (each asks `may_act` for its region).
+def posts_read_once(
+    user: User | AnonymousUser | None, memberships: Iterable[RegionMembership] | None = None
+) -> Iterator[None]:
+    """Within the block, `may_act` and `regions_for` for `user` today answer from
+    their active posts read in one query, not one query per call: for a page that
+    asks the permission of many rows' transitions (each asks `may_act` for its
+    region) or reads the regions of a role several times. `memberships`: the
+    user's active posts with their regions when the caller has read them already
+    (`active_memberships`), so that not even that query is sent.
     Posts changed inside the block are not seen; nested blocks share the outer read."""
     if not _is_person(user) or getattr(user, "_known_posts", None) is not None:
         yield
         return
-    user._known_posts = list(
-        RegionMembership.objects.active().filter(user=user).values_list("role", "region__code")
-    )
+    if memberships is None:
+        user._known_posts = list(
+            RegionMembership.objects.active()
+            .filter(user=user)
+            .values_list("role", "region__code", "region__path")
+        )
+    else:
+        user._known_posts = [(m.role, m.region.code, m.region.path) for m in memberships]
     try:
         yield
     finally:
@@ -66,11 +76,15 @@ def regions_for(
     """Every region `user` may act for as `role`: each membership's region and all below it."""
     if not _is_person(user):
         return Region.objects.none()
-    paths = list(
-        RegionMembership.objects.active(on)
-        .filter(user=user, role=role)
-        .values_list("region__path", flat=True)
-    )
+    known = getattr(user, "_known_posts", None)
+    if on is None and known is not None:
+        paths = [path for r, _code, path in known if r == role]
+    else:
+        paths = list(
+            RegionMembership.objects.active(on)
+            .filter(user=user, role=role)
+            .values_list("region__path", flat=True)
+        )
     if not paths:
         return Region.objects.none()
     condition = Q()

@@ -125,6 +125,16 @@ def test_every_path_but_the_ceiling_has_targets():
     assert all(p.targets for p in paths[1:])
 
 
+def test_only_keeps_the_trivial_view_and_the_paths_named():
+    paths = hb.bench_paths()
+    assert hb.select_paths(paths, None) == paths
+    dashboards = hb.select_paths(paths, "dashboard")
+    assert dashboards[0].kind == hb.CEILING
+    assert [p.name for p in dashboards[1:]] == [p.name for p in paths if "dashboard" in p.name]
+    assert len(dashboards) == 5
+    assert hb.select_paths(paths, "no such path") == [paths[0]]
+
+
 @pytest.mark.django_db
 def test_the_trivial_view_exists_only_under_the_benchmark_urls(client):
     assert client.get("/bench/trivial").status_code == 404
