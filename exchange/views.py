@@ -17,7 +17,8 @@ region; everyone else sees "a household in <district>".
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -884,6 +885,24 @@ def _access_purpose(request: HttpRequest, household: Household) -> _Purpose | Ht
     return render(request, "marketplace/household_purpose.html", context, status=status)
 
 
+def _household_access(
+    view: Callable[[HttpRequest, Household, _Purpose], HttpResponse],
+) -> Callable[..., HttpResponse]:
+    """The opening of every household page and action: the household of the URL
+    as the user may reach it (else 404), and the purpose of this access — or,
+    instead of the view, the page asking for it."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, pk: int) -> HttpResponse:
+        household = _household(request, pk)
+        purpose = _access_purpose(request, household)
+        if isinstance(purpose, HttpResponse):
+            return purpose
+        return view(request, household, purpose)
+
+    return wrapped
+
+
 def _record(request: HttpRequest, household: Household, action: str, purpose: _Purpose) -> None:
     access_record(
         request=request,
@@ -1054,11 +1073,8 @@ def _render_household(
 @require_GET
 @requires(Role.CASE_MANAGER)
 @vary_on_headers("HX-Request")
-def household_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    household = _household(request, pk)
-    purpose = _access_purpose(request, household)
-    if isinstance(purpose, HttpResponse):
-        return purpose
+@_household_access
+def household_detail(request: HttpRequest, household: Household, purpose: _Purpose) -> HttpResponse:
     _record(request, household, AccessAction.VIEW, purpose)
     return _render_household(request, household, purpose=purpose)
 
@@ -1078,11 +1094,8 @@ def _after_household_change(
 @require_POST
 @requires(Role.CASE_MANAGER)
 @vary_on_headers("HX-Request")
-def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    household = _household(request, pk)
-    purpose = _access_purpose(request, household)
-    if isinstance(purpose, HttpResponse):
-        return purpose
+@_household_access
+def household_edit(request: HttpRequest, household: Household, purpose: _Purpose) -> HttpResponse:
     form = HouseholdForm(request.POST)
     if not form.is_valid():
         _record(request, household, AccessAction.VIEW, purpose)
@@ -1111,11 +1124,10 @@ def household_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @requires(Role.CASE_MANAGER)
 @vary_on_headers("HX-Request")
-def household_close_view(request: HttpRequest, pk: int) -> HttpResponse:
-    household = _household(request, pk)
-    purpose = _access_purpose(request, household)
-    if isinstance(purpose, HttpResponse):
-        return purpose
+@_household_access
+def household_close_view(
+    request: HttpRequest, household: Household, purpose: _Purpose
+) -> HttpResponse:
     # Closing a case cannot be undone: it says why (kept in the audit log).
     form = RequiredReasonForm(request.POST)
     if not form.is_valid():
@@ -1145,11 +1157,10 @@ def household_close_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @requires(Role.CASE_MANAGER)
 @vary_on_headers("HX-Request")
-def household_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
-    household = _household(request, pk)
-    purpose = _access_purpose(request, household)
-    if isinstance(purpose, HttpResponse):
-        return purpose
+@_household_access
+def household_reopen_view(
+    request: HttpRequest, household: Household, purpose: _Purpose
+) -> HttpResponse:
     form = ReopenForm(request.POST)
     if not form.is_valid():
         _record(request, household, AccessAction.VIEW, purpose)
