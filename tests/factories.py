@@ -162,6 +162,36 @@ def listing(
     return made
 
 
+def gift(
+    *,
+    by: User,
+    donor: Donor,
+    region: Region,
+    krw: int,
+    quantity: int,
+    title: str,
+    publisher: User | None = None,
+    category_code: str = "daily_living.side_dishes",
+    unit: str = "상자",
+    available_from: datetime.date = datetime.date(2026, 1, 1),
+) -> Listing:
+    """A donor's in-kind gift drafted by its representative `by`; published by
+    `publisher` (a coordinator of the region) when one is given."""
+    made = listing(
+        by=by,
+        donor=donor,
+        region=region,
+        category=Category.objects.get(code=category_code),
+        quantity=quantity,
+        krw=krw,
+        title=title,
+        unit=unit,
+        publish=False,
+        available_from=available_from,
+    )
+    return listing_publish(listing=made, by=publisher) if publisher is not None else made
+
+
 def household(*, by: User, dong: Region, size: int = 3, notes: str = "") -> Household:
     return household_create(by=by, dong=dong, size=size, notes=notes)
 

@@ -18,6 +18,7 @@ from exchange.donor_selectors import donation_receipt
 from exchange.services import claim_approve, claim_fulfil, claim_request
 from marketplace.models import Listing
 from marketplace.services import household_create, listing_create, listing_publish, listing_update
+from tests import factories
 
 KRW_5M = 5_000_000
 
@@ -149,19 +150,8 @@ def test_the_listing_page_ignores_a_donor_posted_by_a_coordinator(
 def test_a_coordinator_cannot_rewrite_a_gift_draft(
     client, donor, donor_rep, people, daejeon, categories
 ):
-    gift = listing_create(
-        by=donor_rep,
-        donor=donor,
-        region=daejeon["서구"],
-        kind="goods",
-        category=Listing._meta.get_field("category").related_model.objects.get(
-            code="daily_living.side_dishes"
-        ),
-        title="후원 반찬",
-        quantity=1,
-        unit="상자",
-        value_per_unit=Money(6_000, "KRW"),
-        available_from=datetime.date(2026, 1, 1),
+    gift = factories.gift(
+        by=donor_rep, donor=donor, region=daejeon["서구"], krw=6_000, quantity=1, title="후원 반찬"
     )
     with pytest.raises(NotAllowed):
         listing_update(listing=gift, by=people["coord_seo"], value_per_unit=Money(KRW_5M, "KRW"))

@@ -21,7 +21,8 @@ from exchange.funding import eligible_pledges
 from exchange.models import Claim, ClaimState, Match, MatchState
 from exchange.services import claim_approve, claim_fulfil, claim_request, match_commit
 from marketplace.models import Listing, ListingState
-from marketplace.services import household_create, listing_create, listing_publish
+from marketplace.services import household_create
+from tests import factories
 from tests.helpers import transitions_of
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -460,21 +461,15 @@ def receipt_year(
     claim_approve(claim=claim, by=people["coord_seo"])
     claim_fulfil(claim=claim, by=people["cm_daedeok"], quantity_received=3)
 
-    gift = listing_create(
+    gift = factories.gift(
         by=donor_rep,
         donor=donor,
         region=daejeon["서구"],
-        kind="goods",
-        category=Listing._meta.get_field("category").related_model.objects.get(
-            code="daily_living.side_dishes"
-        ),
-        title="=후원 반찬",
+        krw=6_000,
         quantity=10,
-        unit="상자",
-        value_per_unit=Money(6_000, "KRW"),
-        available_from=datetime.date(2026, 1, 1),
+        title="=후원 반찬",
+        publisher=people["coord_seo"],
     )
-    listing_publish(listing=gift, by=people["coord_seo"])
     seo_dong = daejeon["서구"].children.order_by("code").first()
     seo_household = household_create(by=people["cm_seo"], dong=seo_dong, size=1)
     local = claim_request(by=people["cm_seo"], listing=gift, household=seo_household, quantity=5)

@@ -5,7 +5,6 @@ was paid, serial numbers issued by POST and kept for reprints, and who may issue
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 import re
 from zoneinfo import ZoneInfo
@@ -18,8 +17,8 @@ from djmoney.money import Money
 from donors.models import ReceiptCounter, ReceiptIssue
 from exchange.receipts import NothingToIssue, receipt_issue
 from exchange.services import claim_approve, claim_fulfil, claim_request
-from marketplace.models import Listing
-from marketplace.services import household_create, listing_create, listing_publish
+from marketplace.services import household_create
+from tests import factories
 from tests.helpers import run_parallel
 
 pytestmark = pytest.mark.django_db
@@ -80,21 +79,15 @@ def gifts(donor, donor_rep, make_pledge, daejeon, people, make_listing, househol
     )
     claim_approve(claim=claim, by=people["coord_seo"])
     claim_fulfil(claim=claim, by=people["cm_daedeok"], quantity_received=3)
-    gift = listing_create(
+    gift = factories.gift(
         by=donor_rep,
         donor=donor,
         region=daejeon["서구"],
-        kind="goods",
-        category=Listing._meta.get_field("category").related_model.objects.get(
-            code="daily_living.side_dishes"
-        ),
-        title="후원 반찬",
+        krw=6_000,
         quantity=10,
-        unit="상자",
-        value_per_unit=Money(6_000, "KRW"),
-        available_from=datetime.date(2026, 1, 1),
+        title="후원 반찬",
+        publisher=people["coord_seo"],
     )
-    listing_publish(listing=gift, by=people["coord_seo"])
     seo_household = household_create(
         by=people["cm_seo"], dong=daejeon["서구"].children.order_by("code").first(), size=1
     )
@@ -266,21 +259,16 @@ def other_donor_gift(daejeon, finance, django_user_model, people):
     )
     DonorMembership.objects.create(user=rep, donor=other)
     donor_verify(donor=other, by=finance)
-    gift = listing_create(
+    gift = factories.gift(
         by=rep,
         donor=other,
         region=daejeon["서구"],
-        kind="goods",
-        category=Listing._meta.get_field("category").related_model.objects.get(
-            code="daily_living.side_dishes"
-        ),
-        title="쌀",
+        krw=50_000,
         quantity=3,
+        title="쌀",
+        publisher=people["coord_seo"],
         unit="포대",
-        value_per_unit=Money(50_000, "KRW"),
-        available_from=datetime.date(2026, 1, 1),
     )
-    listing_publish(listing=gift, by=people["coord_seo"])
     home = household_create(
         by=people["cm_seo"], dong=daejeon["서구"].children.order_by("code").first(), size=1
     )

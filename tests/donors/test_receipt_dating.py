@@ -12,8 +12,8 @@ from djmoney.money import Money
 
 from exchange.donor_selectors import donation_receipt, receipt_years
 from exchange.services import claim_approve, claim_fulfil, claim_request
-from marketplace.models import Listing
-from marketplace.services import household_create, listing_create, listing_publish
+from marketplace.services import household_create
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -63,21 +63,17 @@ def test_in_kind_gifts_are_dated_by_the_day_they_were_handed_over(
     at, donor, donor_rep, daejeon, people
 ):
     with at(datetime.datetime(2026, 12, 28, 9, tzinfo=SEOUL)):
-        gift = listing_create(
+        gift = factories.gift(
             by=donor_rep,
             donor=donor,
             region=daejeon["서구"],
-            kind="goods",
-            category=Listing._meta.get_field("category").related_model.objects.get(
-                code="daily_living.side_dishes"
-            ),
-            title="후원 이불",
+            krw=35_000,
             quantity=4,
+            title="후원 이불",
+            publisher=people["coord_seo"],
             unit="채",
-            value_per_unit=Money(35_000, "KRW"),
             available_from=datetime.date(2026, 12, 1),
         )
-        listing_publish(listing=gift, by=people["coord_seo"])
         dong = daejeon["서구"].children.order_by("code").first()
         home = household_create(by=people["cm_seo"], dong=dong, size=1)
         claim = claim_request(by=people["cm_seo"], listing=gift, household=home, quantity=2)
