@@ -42,6 +42,7 @@ from marketplace.selectors import (
     households_visible_to,
     listing_state_counts,
 )
+from people.context_processors import share_with_header
 from people.exceptions import InvalidProfile
 from people.forms import ProfileForm
 from people.models import RegionMembership, Role
@@ -180,6 +181,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "here": request.path,
         "my_donors": list(donors_represented(user).order_by("name")),
     }
+    share_with_header(
+        request,
+        memberships=memberships,
+        is_finance=finance,
+        is_donor_rep=bool(context["my_donors"]),
+    )
     # The role sections ask for the user's regions and permissions many times:
     # from the posts read above, not a query each time.
     with posts_read_once(user, memberships):

@@ -181,6 +181,6 @@ def test_the_header_reads_the_posts_once(client, people):
         if q["sql"].startswith('SELECT "people_regionmembership"."id"')
     ]
     groups = [q for q in queries.captured_queries if '"auth_group"' in q["sql"]]
-    # The dashboard's own read and the header's; finance asked by each once.
-    assert len(posts) == 2
-    assert len(groups) == 2
+    # The dashboard's own read, which the header shares; finance asked once.
+    assert len(posts) == 1
+    assert len(groups) == 1

@@ -7,6 +7,7 @@ import re
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from exchange.services import claim_request
 from marketplace.services import household_create
@@ -145,6 +146,35 @@ def test_dashboard_queries_do_not_grow_with_the_claims(
     # 15 for the catalogue and its header, and one for the header's unread notifications.
     with django_assert_max_num_queries(16):
         client.get("/?page=1")
+
+
+def _tables_read(queries: list[dict]) -> list[str]:
+    return [
+        table
+        for query in queries
+        for table in ("people_regionmembership", "auth_group", "donors_donormembership")
+        if f'FROM "{table}"' in query["sql"] or f'JOIN "{table}"' in query["sql"]
+    ]
+
+
+def test_the_dashboard_header_reads_no_post_the_page_has_read(client, people, finance):
+    """The header's posts, finance role and donor link come from the dashboard's
+    own reads: one query each per request, not two."""
+    client.force_login(people["cm_daedeok"])
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/dashboard/").content.decode()
+    tables = _tables_read(queries.captured_queries)
+    assert tables.count("people_regionmembership") == 1, tables
+    assert tables.count("auth_group") == 1, tables
+    assert tables.count("donors_donormembership") == 1, tables
+    header = html.split("</header>")[0]
+    assert 'class="role"' in header and "Finance" not in header and "재정" not in header
+    client.force_login(finance)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/dashboard/").content.decode()
+    assert _tables_read(queries.captured_queries).count("auth_group") == 1
+    header = html.split("</header>")[0]
+    assert f'href="{reverse("ledger:accounts")}"' in header
 
 
 def test_membership_ending_removes_the_role(client, daejeon, make_member, make_listing):
