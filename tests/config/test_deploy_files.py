@@ -2,12 +2,14 @@
 
 The compose file parses; every image it runs is either built from the
 repository or made by deploy/local-images/build (for a host without a
-registry).
+registry); the replica gets the settings a hot standby must have at least as
+high as its primary.
 """
 
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import yaml
@@ -15,9 +17,29 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 
+# PostgreSQL refuses to run a hot standby with less of these than its primary
+# (PostgreSQL 15's defaults).
+STANDBY_AT_LEAST = {
+    "max_connections": 100,
+    "max_worker_processes": 8,
+    "max_wal_senders": 10,
+    "max_prepared_transactions": 0,
+    "max_locks_per_transaction": 64,
+}
+
 
 def _compose() -> dict:
     return yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+
+
+def _settings(command: list[str]) -> dict[str, str]:
+    """`-c name=value` pairs of a postgres command line."""
+    pairs = {}
+    for flag, value in pairwise(command):
+        if flag == "-c":
+            name, _, setting = value.partition("=")
+            pairs[name] = setting
+    return pairs
 
 
 def _local_image_tags() -> set[str]:
@@ -34,3 +56,19 @@ def test_every_image_is_built_here_or_by_the_local_images_script():
     assert _local_image_tags() == pulled | bases
     for name in ("python", "postgres", "redis", "nginx"):
         assert (DEPLOY / "local-images" / name / "Dockerfile").is_file()
+
+
+def test_the_replica_runs_with_at_least_the_primarys_standby_settings():
+    services = _compose()["services"]
+    primary = _settings(services["db"]["command"])
+    replica = _settings(services["db-replica"].get("command", []))
+    assert "max_connections" in primary
+    for name, default in STANDBY_AT_LEAST.items():
+        assert int(replica.get(name, default)) >= int(primary.get(name, default)), name
+
+
+def test_the_replica_entrypoint_passes_the_compose_command_to_postgres():
+    script = (DEPLOY / "postgres" / "replica-entrypoint.sh").read_text()
+    exec_line = [line for line in script.splitlines() if line.startswith("exec ")]
+    assert len(exec_line) == 1
+    assert exec_line[0].endswith('"$@"')
