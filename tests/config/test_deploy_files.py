@@ -3,7 +3,7 @@
 The compose file parses; every image it runs is either built from the
 repository or made by deploy/local-images/build (for a host without a
 registry); the replica gets the settings a hot standby must have at least as
-high as its primary.
+high as its primary; the build context leaves the deployment's secrets out.
 """
 
 from __future__ import annotations
@@ -72,3 +72,15 @@ def test_the_replica_entrypoint_passes_the_compose_command_to_postgres():
     exec_line = [line for line in script.splitlines() if line.startswith("exec ")]
     assert len(exec_line) == 1
     assert exec_line[0].endswith('"$@"')
+
+
+def test_the_build_context_leaves_the_deployments_secrets_out():
+    # One ignore file at the root: read by every builder (the classic one reads
+    # no Dockerfile-specific file, and BuildKit would prefer such a file to it).
+    assert not list(DEPLOY.glob("*.dockerignore"))
+    ignored = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {"deploy/.env", "deploy/app.env", "deploy/certs", ".git", ".venv"} <= ignored
