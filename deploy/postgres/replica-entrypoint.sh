@@ -14,5 +14,8 @@ if [[ ! -s "$PGDATA/PG_VERSION" ]]; then
     chmod 0700 "$PGDATA"
 fi
 # hot_standby_feedback: a long report on the replica is not cancelled by the
-# primary vacuuming rows it still reads.
-exec docker-entrypoint.sh postgres -c hot_standby=on -c hot_standby_feedback=on
+# primary vacuuming rows it still reads. The arguments (compose.yaml's command)
+# follow: settings a standby must have at least as high as its primary
+# (max_connections), which pg_basebackup does not copy when the primary has
+# them on its command line.
+exec docker-entrypoint.sh postgres -c hot_standby=on -c hot_standby_feedback=on "$@"
