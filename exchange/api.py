@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from django.db.models import Prefetch, QuerySet
+from django.http import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from djmoney.money import Money
@@ -59,6 +60,13 @@ from exchange.services import (
     claim_request,
 )
 from ledger.api import IDEMPOTENCY_HEADER, idempotency_key
+from marketplace.catalogue_cache import (
+    private_response,
+    query_key,
+    request_language,
+    stored_answer,
+    versioned_key,
+)
 from marketplace.filters import CategoryFilter, HouseholdFilter, ListingFilter, ListingSearchFilter
 from marketplace.models import (
     Category,
@@ -350,6 +358,20 @@ class WithdrawSerializer(serializers.Serializer):
 LISTING_FIELD_NAMES = {"value_per_unit": "value_per_unit_krw"}
 
 
+#: The list's query parameters: its filters, search, ordering and pages.
+LIST_PARAMETERS = frozenset(
+    {
+        *ListingFilter.base_filters,
+        "search",
+        "page",
+        "page_size",
+    }
+)
+#: What a cached list answer varies on (DRF's content negotiation, the token or
+#: session that would make the request signed in, the language of the names).
+LIST_CACHE_VARY = ("Accept", "Authorization", "Cookie", "Accept-Language")
+
+
 class ListingViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
     """Listings. Everyone sees published, reserved and completed ones; a
     coordinator also sees every state of the listings of their regions.
@@ -368,6 +390,57 @@ class ListingViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet[Listing]:
         return listings_visible_to(self.request.user)
+
+    # No docstring here: the API documentation describes the list from the class's.
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        # Anonymous lists come from the cache under the catalogue version, like the
+        # catalogue page (marketplace/catalogue_cache.py); see `_list_cache_key`.
+        key = self._list_cache_key(request)
+        if key is None:
+            return super().list(request, *args, **kwargs)
+        build = super().list
+        built: list[Response] = []
+
+        def render() -> Response:
+            response = build(request, *args, **kwargs)
+            response.accepted_renderer = request.accepted_renderer
+            response.accepted_media_type = request.accepted_media_type
+            response.renderer_context = self.get_renderer_context()
+            built.append(response.render())
+            return response
+
+        stored = stored_answer(key, render)
+        if stored is None:
+            return built[0]
+        return private_response(*stored, LIST_CACHE_VARY)
+
+    def _list_cache_key(self, request: Request) -> str | None:
+        """The key of an anonymous list answer, or None when it must be built.
+
+        Only anonymous requests: a coordinator sees every state of their
+        regions' listings, a donor's representative its drafts, anyone the
+        listings of the claims they may see, so signed-in answers differ by
+        user. The answer depends on the query (known parameters only: any other
+        one, `format` included, is answered without the cache), the renderer
+        and its media type (`indent`), the language (category, region and
+        district names) and the scheme and host (the `next` and `previous`
+        links are absolute). Not on the day: the list shows stored states, and
+        `available_on` names its day. The version rises with any listing and
+        with a donor, category or region saved (marketplace/apps.py).
+        """
+        if request.user.is_authenticated or request.accepted_renderer.format != "json":
+            return None
+        query = query_key(request, LIST_PARAMETERS)
+        if query is None:
+            return None
+        return versioned_key(
+            "api-listings",
+            query,
+            request.accepted_media_type,
+            request_language(request),
+            request.scheme,
+            request.get_host(),
+        )
 
     def _answer(self, listing: Listing, status_code: int = status.HTTP_200_OK) -> Response:
         listing = listings_visible_to(self.request.user).get(pk=listing.pk)

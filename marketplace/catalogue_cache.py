@@ -1,4 +1,6 @@
-"""The anonymous catalogue page, cached.
+"""The anonymous catalogue page, cached; and the pieces the listings API's
+anonymous list is cached with (`exchange.api.ListingViewSet.list`: the same
+version, `query_key`, `versioned_key`, `stored_answer`, `private_response`).
 
 The page at / costs tens of milliseconds to build (the filter form's ~120
 options, the cards, eight queries) and is the same for every visitor who is
@@ -9,10 +11,12 @@ CACHE_URL is set, this process's memory otherwise) under a key made of
   query per request), raised when the transaction commits after any listing
   is saved, deleted or updated in bulk (signals in apps.py and
   `ListingQuerySet`, so every writer is covered, the claim services' quantity
-  updates included): a published, withdrawn or edited listing shows at once,
+  updates included), and when a donor, category or region is saved (their
+  names are shown): a published, withdrawn or edited listing shows at once,
   in every process, with no page to invalidate one by one;
-- the normalised query string (the known filters, sorted; a request with any
-  other parameter is not cached), whether htmx asked for the results fragment,
+- the normalised query string (the known filters, sorted by name, the values
+  of a repeated one in their order; a request with any other parameter is not
+  cached), whether htmx asked for the results fragment,
   the language, and today's date (the "available now" filter and the month's
   points figure follow the calendar).
 
@@ -88,20 +92,46 @@ def bump_catalogue_version() -> None:
 
 
 def listing_changed(sender, **kwargs) -> None:
-    """post_save / post_delete of a listing."""
+    """post_save / post_delete of a listing; post_save of a donor, category or
+    region (names the cached answers show)."""
     bump_catalogue_version()
+
+
+def query_key(request: HttpRequest, known: frozenset[str]) -> str | None:
+    """The request's query string normalised for a cache key, or None when it
+    names any parameter outside `known` (such a request is not cached).
+
+    Parameters are sorted by name; the values of a repeated name keep their
+    order, because the last one is the one forms and filters read."""
+    pairs = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
+    if any(name not in known for name, _ in pairs):
+        return None
+    return urlencode(sorted(pairs, key=lambda pair: pair[0]))
+
+
+def versioned_key(kind: str, *parts: str) -> str:
+    """A cache key under the current catalogue version: `kind` names what is
+    kept (the page, the API's list), `parts` what the answer depends on."""
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()
+    return f"{kind}:{catalogue_version()}:{digest}"
+
+
+def request_language(request: HttpRequest) -> str:
+    return getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
 
 
 def cache_key(request: HttpRequest, fragment: bool) -> str | None:
     """The page's key, or None when this request must not use the cache."""
-    pairs = parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
-    if any(name not in KNOWN_PARAMETERS for name, _ in pairs):
+    query = query_key(request, KNOWN_PARAMETERS)
+    if query is None:
         return None
-    query = urlencode(sorted(pairs))
-    language = getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE)
-    raw = f"{query}|{int(fragment)}|{language}|{timezone.localdate().isoformat()}"
-    digest = hashlib.sha256(raw.encode()).hexdigest()
-    return f"catalogue:{catalogue_version()}:{digest}"
+    return versioned_key(
+        "catalogue",
+        query,
+        str(int(fragment)),
+        request_language(request),
+        timezone.localdate().isoformat(),
+    )
 
 
 def may_use_cache(request: HttpRequest) -> bool:
@@ -111,12 +141,37 @@ def may_use_cache(request: HttpRequest) -> bool:
     return not len(messages.get_messages(request))
 
 
-def _personal(request: HttpRequest, content: bytes, content_type: str) -> HttpResponse:
-    token = get_token(request).encode()
-    response = HttpResponse(content.replace(CSRF_PLACEHOLDER.encode(), token), content_type)
-    patch_vary_headers(response, ("Cookie", "Accept-Language", "HX-Request"))
+def private_response(content: bytes, content_type: str, vary: tuple[str, ...]) -> HttpResponse:
+    """An answer kept in the cache, as it is sent: Vary names `vary`, and
+    Cache-Control says private (no shared cache downstream keeps it)."""
+    response = HttpResponse(content, content_type)
+    patch_vary_headers(response, vary)
     patch_cache_control(response, private=True)
     return response
+
+
+def stored_answer(key: str, render: Callable[[], HttpResponse]) -> tuple[bytes, str] | None:
+    """The body and content type kept under `key`; when there is none, `render()`
+    builds it and a 200 is kept for CATALOGUE_CACHE_SECONDS. None when the
+    answer built is not a 200 (or is streamed): the caller answers without the
+    cache."""
+    stored = cache.get(key)
+    if stored is None:
+        response = render()
+        if response.status_code != 200 or response.streaming:
+            return None
+        stored = (response.content, response["Content-Type"])
+        cache.set(key, stored, timeout=settings.CATALOGUE_CACHE_SECONDS)
+    return stored
+
+
+def _personal(request: HttpRequest, content: bytes, content_type: str) -> HttpResponse:
+    token = get_token(request).encode()
+    return private_response(
+        content.replace(CSRF_PLACEHOLDER.encode(), token),
+        content_type,
+        ("Cookie", "Accept-Language", "HX-Request"),
+    )
 
 
 def cached_page(
@@ -130,11 +185,7 @@ def cached_page(
     key = cache_key(request, fragment) if may_use_cache(request) else None
     if key is None:
         return render({})
-    stored = cache.get(key)
+    stored = stored_answer(key, lambda: render({"csrf_token": CSRF_PLACEHOLDER}))
     if stored is None:
-        response = render({"csrf_token": CSRF_PLACEHOLDER})
-        if response.status_code != 200 or response.streaming:
-            return render({})
-        stored = (response.content, response["Content-Type"])
-        cache.set(key, stored, timeout=settings.CATALOGUE_CACHE_SECONDS)
+        return render({})
     return _personal(request, *stored)

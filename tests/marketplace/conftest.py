@@ -161,3 +161,15 @@ def claim(people, make_listing, household, grant, daejeon):
     grant(daejeon["대덕구"], 1000)
     listing = make_listing(quantity=10, krw=20_000)
     return claim_request(by=people["cm_daedeok"], listing=listing, household=household, quantity=4)
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Run a change and its on-commit work (the catalogue version), as a request's
+    transaction would."""
+
+    def run(change):
+        with django_capture_on_commit_callbacks(execute=True):
+            return change()
+
+    return run

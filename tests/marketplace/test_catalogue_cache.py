@@ -16,17 +16,6 @@ from marketplace.services import listing_publish, listing_withdraw
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run a change and its on-commit work, as a request's transaction would."""
-
-    def run(change):
-        with django_capture_on_commit_callbacks(execute=True):
-            return change()
-
-    return run
-
-
-@pytest.fixture
 def titled(make_listing):
     """A published listing named `title` (the draft renamed before it is published)."""
 
@@ -231,3 +220,14 @@ def test_a_change_committed_elsewhere_shows_at_once(client, titled, committed):
     page = _titles(client.get("/"))
     assert "온열팩" in page
     assert "찜질팩" not in page
+
+
+def test_a_repeated_parameter_keeps_its_order_in_the_key(client, titled, committed):
+    """The form reads the last value of a repeated parameter: the two orders
+    are two different pages and must not share an entry."""
+    committed(lambda: titled("반찬 나눔"))
+    committed(lambda: titled("집수리 봉사", kind="service", category="daily_living.housework"))
+    services = _titles(client.get("/?kind=goods&kind=service"))
+    goods = _titles(client.get("/?kind=service&kind=goods"))
+    assert "집수리 봉사" in services and "반찬 나눔" not in services
+    assert "반찬 나눔" in goods and "집수리 봉사" not in goods

@@ -23,18 +23,6 @@ from tests import factories
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run a change and its on-commit work (the catalogue version), as a request's
-    transaction would."""
-
-    def run(change):
-        with django_capture_on_commit_callbacks(execute=True):
-            return change()
-
-    return run
-
-
-@pytest.fixture
 def many_claims(people, make_listing, daejeon, grant):
     """n claims of new 대덕구 households on one 서구 listing (all requested)."""
     grant(daejeon["대덕구"], 100_000)
