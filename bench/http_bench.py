@@ -548,6 +548,15 @@ def claim_bodies(listing_ids: list[int], household_id: int) -> list[str]:
     ]
 
 
+def key_prefix(phase: str, run_id: str, path: BenchPath, clients: int) -> str:
+    """The Idempotency-Key prefix of one wrk run of a claim row (wrk_claim.lua
+    adds the thread and a counter): unique to the run, the phase, the row and
+    the connection count, so that no request replays another row's claim (the
+    same key with another listing would be 409 idempotency_conflict)."""
+    row = "" if path.listings == 1 else f"-over{path.listings}"
+    return f"{phase}-{run_id}{row}-{clients}"
+
+
 def find_claim_fixtures() -> tuple[int, int]:
     from marketplace.models import Household, Listing
 
@@ -790,8 +799,8 @@ def measure(
                 if ceiling.failures:
                     failures.append(f"{CEILING_NAME} before {path.name}: {ceiling.statuses}")
             if path.kind == CLAIM:
-                args = [f"bench-{run_id}-{clients}", token, *bodies[path.name]]
-                warm_args = [f"warm-{run_id}-{clients}", token, *bodies[path.name]]
+                args = [key_prefix("bench", run_id, path, clients), token, *bodies[path.name]]
+                warm_args = [key_prefix("warm", run_id, path, clients), token, *bodies[path.name]]
             else:
                 args = warm_args = [f"Cookie: {cookies[path.user]}"] if path.user else []
             run_wrk(

@@ -174,3 +174,16 @@ def test_a_claim_run_passes_every_body_to_wrk_after_the_key_and_token():
     command = hb.wrk_command("http://127.0.0.1:1", path, 8, 6, ["key", "token", *bodies])
     assert command[command.index("--") + 1 :] == ["key", "token", *bodies]
     assert command[command.index("-s") + 1].endswith("wrk_claim.lua")
+
+
+def test_the_claim_rows_never_share_an_idempotency_key():
+    claims = [p for p in hb.bench_paths() if p.kind == hb.CLAIM]
+    prefixes = [
+        hb.key_prefix(phase, "run1", path, clients)
+        for phase in ("warm", "bench")
+        for path in claims
+        for clients in hb.CLIENTS
+    ]
+    assert len(set(prefixes)) == len(prefixes) == 2 * len(claims) * len(hb.CLIENTS)
+    # The one-listing row keeps the keys it always had.
+    assert hb.key_prefix("bench", "run1", claims[0], 8) == "bench-run1-8"
