@@ -81,7 +81,9 @@ def posts_read_once(
     try:
         yield
     finally:
-        del user._known_posts
+        # Not `del`: a user object shared by threads (a test client's forced
+        # user) may have had it removed by another thread's block already.
+        user.__dict__.pop("_known_posts", None)
 
 
 def regions_for(

@@ -168,3 +168,19 @@ def test_holds_role_is_one_query_and_none_on_posts_read_once(
     with posts_read_once(user), django_assert_num_queries(0):
         assert holds_role(user, Role.CASE_MANAGER)
         assert not holds_role(user, Role.COORDINATOR)
+
+
+def test_posts_read_once_on_one_user_object_in_two_threads_at_once(daejeon, make_member):
+    """A test client's forced user is one object for every thread: two blocks
+    may both find no posts read and read them, and the first to end removes
+    them; the second then ends without an error, and the user answers with
+    queries again."""
+    user = make_member(daejeon["서구"], Role.CASE_MANAGER)
+    first, second = posts_read_once(user), posts_read_once(user)
+    first.__enter__()
+    del user._known_posts  # the second thread looked before the first had read
+    second.__enter__()
+    first.__exit__(None, None, None)
+    second.__exit__(None, None, None)
+    assert not hasattr(user, "_known_posts")
+    assert may_act(user, Role.CASE_MANAGER, daejeon["관저2동"])
