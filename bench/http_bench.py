@@ -102,6 +102,10 @@ FILTER_DISTRICT = "3017000000"  # 서구
 CLAIM_REGION = "3023000000"  # 대덕구: the claiming case manager's district
 LISTING_DONG = "3017059700"  # a dong of 서구: the claimed listing's region
 BENCH_LABEL = "(벤치마크)"
+#: The second claim row: the same claims spread over this many listings of 서구
+#: (made through the services on first use), as many case managers claiming
+#: different resources would send them.
+SPREAD_LISTINGS = 32
 SEARCH_WORD = "지원"  # two syllables: no trigram, the slowest catalogue search
 
 READ, CLAIM, CEILING = "read", "claim", "ceiling"
@@ -144,6 +148,7 @@ class BenchPath:
     kind: str = READ
     user: str | None = None  # demo user signed in (session cookie); None: anonymous
     targets: tuple[Target, ...] = ()
+    listings: int = 1  # claims: how many listings they are spread over, in turn
 
 
 def bench_paths() -> list[BenchPath]:
@@ -197,6 +202,17 @@ def bench_paths() -> list[BenchPath]:
             CLAIM,
             user="demo_cm_daedeok",
             targets=(SERVING_CLAIM, SERVING_TAIL, Target("speed", share=0.15)),
+        ),
+        # The same claims, each on the next of SPREAD_LISTINGS listings: no
+        # queue on one listing's row lock (the claiming wallet, the holds
+        # account and the pledge are still the same rows for every claim).
+        BenchPath(
+            f"POST claims over {SPREAD_LISTINGS} listings",
+            "/api/v1/claims/",
+            CLAIM,
+            user="demo_cm_daedeok",
+            targets=(SERVING_CLAIM, SERVING_TAIL, Target("speed", share=0.15)),
+            listings=SPREAD_LISTINGS,
         ),
     ]
 
@@ -474,6 +490,73 @@ def make_claim_fixtures() -> tuple[int, int]:
     return listing.pk, household.pk
 
 
+def spread_listings(count: int) -> list[int]:
+    """Ids of `count` listings of 서구's dongs for the spread claim row, each
+    with 1,000,000 units: those a run made before, and the rest made now
+    through the services (so that a database kept before this row existed
+    gets them on its first run)."""
+    from django.utils import timezone
+    from djmoney.money import Money
+
+    from marketplace.models import Category, Listing, ResourceKind
+    from marketplace.services import listing_create, listing_publish
+    from people.models import User
+    from regions.models import Region
+
+    titles = [f"{BENCH_LABEL} 분산 신청용 자원 {n + 1}" for n in range(count)]
+    found = dict(Listing.objects.filter(title__in=titles).values_list("title", "pk"))
+    missing = [title for title in titles if title not in found]
+    if missing:
+        coordinator = User.objects.get(username="demo_coord_seogu")
+        dongs = list(Region.objects.get(code=FILTER_DISTRICT).children.order_by("code"))
+        category = Category.objects.get(code="daily_living.side_dishes")
+        today = timezone.localdate()
+        for title in missing:
+            listing = listing_create(
+                by=coordinator,
+                region=dongs[titles.index(title) % len(dongs)],
+                kind=ResourceKind.GOODS,
+                category=category,
+                title=title,
+                description=f"{BENCH_LABEL} 신청 측정용 자원입니다.",
+                quantity=1_000_000,
+                unit="상자",
+                value_per_unit=Money(2_000, "KRW"),
+                available_from=today - datetime.timedelta(days=1),
+                available_until=today + datetime.timedelta(days=60),
+                pickup_notes=f"{BENCH_LABEL} 동 행정복지센터",
+            )
+            listing_publish(listing=listing, by=coordinator)
+            found[title] = listing.pk
+    return [found[title] for title in titles]
+
+
+def claim_bodies(listing_ids: list[int], household_id: int) -> list[str]:
+    """The JSON body of a claim of one unit of each listing for the household
+    (the justification: every claim after the first repeats its category)."""
+    return [
+        json.dumps(
+            {
+                "listing": listing_id,
+                "household": household_id,
+                "quantity": 1,
+                "justification": "반복 지원이 필요한 가구입니다 (벤치마크 측정)",
+            },
+            ensure_ascii=False,
+        )
+        for listing_id in listing_ids
+    ]
+
+
+def key_prefix(phase: str, run_id: str, path: BenchPath, clients: int) -> str:
+    """The Idempotency-Key prefix of one wrk run of a claim row (wrk_claim.lua
+    adds the thread and a counter): unique to the run, the phase, the row and
+    the connection count, so that no request replays another row's claim (the
+    same key with another listing would be 409 idempotency_conflict)."""
+    row = "" if path.listings == 1 else f"-over{path.listings}"
+    return f"{phase}-{run_id}{row}-{clients}"
+
+
 def find_claim_fixtures() -> tuple[int, int]:
     from marketplace.models import Household, Listing
 
@@ -691,15 +774,13 @@ def measure(
                 raise SystemExit(f"{path.name}: GET {path.url} signed in answered {status}")
     token = api_token(port, "demo_cm_daedeok")
     listing_id, household_id = fixtures
-    claim_body = json.dumps(
-        {
-            "listing": listing_id,
-            "household": household_id,
-            "quantity": 1,
-            "justification": "반복 지원이 필요한 가구입니다 (벤치마크 측정)",
-        },
-        ensure_ascii=False,
-    )
+    bodies = {
+        path.name: claim_bodies(
+            [listing_id] if path.listings == 1 else spread_listings(path.listings), household_id
+        )
+        for path in paths
+        if path.kind == CLAIM
+    }
     results = Results()
     failures = []
     run_id = secrets.token_hex(4)
@@ -718,8 +799,8 @@ def measure(
                 if ceiling.failures:
                     failures.append(f"{CEILING_NAME} before {path.name}: {ceiling.statuses}")
             if path.kind == CLAIM:
-                args = [f"bench-{run_id}-{clients}", token, claim_body]
-                warm_args = [f"warm-{run_id}-{clients}", token, claim_body]
+                args = [key_prefix("bench", run_id, path, clients), token, *bodies[path.name]]
+                warm_args = [key_prefix("warm", run_id, path, clients), token, *bodies[path.name]]
             else:
                 args = warm_args = [f"Cookie: {cookies[path.user]}"] if path.user else []
             run_wrk(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import itertools
 import logging
 import os
 import pstats
@@ -217,8 +218,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(fixtures: tuple[int, int], only: str | None = None) -> int:
-    import json
-
     from django.test import Client
 
     from people.models import User
@@ -243,21 +242,16 @@ def run(fixtures: tuple[int, int], only: str | None = None) -> int:
                 content_type="application/json",
             )
             token = answer.json()["token"]
-            body = json.dumps(
-                {
-                    "listing": listing_id,
-                    "household": household_id,
-                    "quantity": 1,
-                    "justification": "반복 지원이 필요한 가구입니다 (벤치마크 측정)",
-                },
-                ensure_ascii=False,
+            listings = (
+                [listing_id] if path.listings == 1 else http_bench.spread_listings(path.listings)
             )
+            bodies = itertools.cycle(http_bench.claim_bodies(listings, household_id))
             api = Client()
 
-            def send(api=api, body=body, token=token, url=path.url) -> None:
+            def send(api=api, bodies=bodies, token=token, url=path.url) -> None:
                 response = api.post(
                     url,
-                    body,
+                    next(bodies),
                     content_type="application/json",
                     headers={
                         "Authorization": f"Token {token}",

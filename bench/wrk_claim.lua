@@ -2,7 +2,8 @@
 -- an API token and a JSON body, each request with its own Idempotency-Key
 -- (a prefix unique to the run, the thread's number and a counter), so every
 -- request creates a claim rather than replaying an earlier one.
--- Arguments after "--": key prefix, token, JSON body.
+-- Arguments after "--": key prefix, token, one JSON body or more; with more,
+-- each request sends the next body in turn (each thread starting elsewhere).
 -- Prints the same NANUM-WRK line as wrk_get.lua.
 
 dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "wrk_report.lua")
@@ -23,13 +24,16 @@ function init(args)
       ["Content-Type"] = "application/json",
       ["Accept"] = "application/json",
    }
-   body = args[3]
+   bodies = {}
+   for i = 3, #args do
+      table.insert(bodies, args[i])
+   end
 end
 
 function request()
    counter = counter + 1
    headers["Idempotency-Key"] = prefix .. counter
-   return wrk.format("POST", nil, headers, body)
+   return wrk.format("POST", nil, headers, bodies[(counter + number) % #bodies + 1])
 end
 
 function done(summary, latency, requests)

@@ -348,21 +348,21 @@ def pledge_hold(
     by: User | None,
     memo: str,
     also_lock: Sequence[Account] = (),
+    holds: Account | None = None,
 ) -> tuple[Pledge, Hold] | None:
     """Hold `points` of an active pledge for `obj`, under the pledge's row lock;
     None when the pledge is no longer active or has fewer points left. The
     donor's match account, the holds account and `also_lock` (accounts the
     caller's transaction posts to afterwards) are locked together, in
-    primary-key order."""
+    primary-key order. `holds`: the holds account, if the caller has read it."""
     pledge = _locked_pledge(pledge_pk)
     if pledge.state != PledgeState.ACTIVE or pledge.points_remaining < points:
         return None
-    accounts_lock(
-        [account_for(pledge.donor, Purpose.MATCH), system_account(Purpose.HOLDS), *also_lock]
-    )
-    held = hold(
-        source=account_for(pledge.donor, Purpose.MATCH), amount=points, obj=obj, by=by, memo=memo
-    )
+    # Each account read once, for the lock and the posting.
+    source = account_for(pledge.donor, Purpose.MATCH)
+    holds = holds or system_account(Purpose.HOLDS)
+    accounts_lock([source, holds, *also_lock])
+    held = hold(source=source, amount=points, obj=obj, by=by, memo=memo, holds=holds)
     pledge.points_held += points
     _after_points_change(pledge)
     return pledge, held

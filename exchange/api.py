@@ -88,7 +88,7 @@ from marketplace.services import (
     listing_withdraw,
 )
 from people.models import Role
-from people.permissions import regions_for
+from people.permissions import holds_role, posts_read_once, regions_for
 from regions.models import Region
 
 #: States a listing is visible in to everyone; coordinators also see the rest in their regions.
@@ -124,7 +124,7 @@ class ViewerMixin:
 
 def _require_role(user, role: Role, message: str) -> None:
     """Refuse with 403 before reading the body when the user holds `role` nowhere."""
-    if not regions_for(user, role).exists():
+    if not holds_role(user, role):
         raise NotAllowed(str(message))
 
 
@@ -970,6 +970,12 @@ class ClaimViewSet(ViewerMixin, viewsets.ReadOnlyModelViewSet):
     )
     def create(self, request: Request) -> Response:
         """Claim part of a listing for a household of your regions."""
+        # The user's posts are read once for the whole request: the role check,
+        # the households they may name, the service's permission and the answer.
+        with posts_read_once(request.user):
+            return self._create(request)
+
+    def _create(self, request: Request) -> Response:
         _require_role(
             request.user,
             Role.CASE_MANAGER,

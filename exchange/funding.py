@@ -66,10 +66,11 @@ def match_commit_with(
     by: User | None,
     also_lock: Sequence[Account] = (),
     reason: str = "",
+    holds: Account | None = None,
 ) -> bool:
     """Try to commit `match` with one pledge (its points held, under its row
     lock); False when that pledge can no longer take it. `reason` is the donor's
-    note, kept in the audit log."""
+    note, kept in the audit log; `holds` the holds account, if read already."""
     taken = pledge_hold(
         pledge_pk=pledge_pk,
         points=match.private_points,
@@ -77,6 +78,7 @@ def match_commit_with(
         by=by,
         memo=_("Claim #%(pk)s private share") % {"pk": match.claim_id},
         also_lock=also_lock,
+        holds=holds,
     )
     if taken is None:
         return False
@@ -96,14 +98,21 @@ def match_commit_with(
     return True
 
 
-def match_open(*, claim: Claim, by: User | None, also_lock: Sequence[Account] = ()) -> Match:
+def match_open(
+    *,
+    claim: Claim,
+    by: User | None,
+    also_lock: Sequence[Account] = (),
+    holds: Account | None = None,
+) -> Match:
     """Create the match of a cross-region claim and commit it automatically to the
     eligible pledge that expires first (then the oldest); otherwise it waits as
     pending for a donor to commit it from the portal.
 
     Runs inside the claim's creation, under its listing's lock. `also_lock` are
     accounts the caller posts to afterwards: they are locked with the pledge's
-    accounts, so that the transaction takes its accounts in one step."""
+    accounts, so that the transaction takes its accounts in one step; `holds`
+    the holds account, when the caller has read it."""
     public, private = split_cost(claim.cost_points)
     match = Match.objects.create(
         claim=claim,
@@ -128,7 +137,7 @@ def match_open(*, claim: Claim, by: User | None, also_lock: Sequence[Account] = 
         return match
     for pledge_pk in eligible_pledges(match).values_list("pk", flat=True):
         with transaction.atomic():
-            if match_commit_with(match, pledge_pk, None, also_lock):
+            if match_commit_with(match, pledge_pk, None, also_lock, holds=holds):
                 return match
     return match
 

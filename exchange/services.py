@@ -113,10 +113,13 @@ def claim_request(
     # The listing's page shows the units of claims past their deadline as free:
     # they are freed (those claims expired) before they are counted.
     claim_expire_overdue(claims=Claim.objects.filter(listing_id=listing.pk))
+    # Read before the listing's lock, which every claim on the listing queues
+    # for: the household's exchange region does not depend on the listing.
+    claimant = exchange_region(household.dong)
     try:
         with transaction.atomic():
             return _claim_request_locked(
-                by, listing, household, quantity, justification, idempotency_key
+                by, listing, household, quantity, justification, idempotency_key, claimant
             )
     except IntegrityError:
         if idempotency_key and (
@@ -140,7 +143,9 @@ def _claim_replay(key, by, listing, household, quantity) -> Claim | None:
     return existing
 
 
-def _claim_request_locked(by, listing, household, quantity, justification, idempotency_key):
+def _claim_request_locked(
+    by, listing, household, quantity, justification, idempotency_key, claimant
+):
     listing = (
         Listing.objects.select_for_update(of=("self",))
         .select_related("region", "category")
@@ -183,7 +188,6 @@ def _claim_request_locked(by, listing, household, quantity, justification, idemp
             % {"category": listing.category.name, "days": settings.DUPLICATE_WINDOW_DAYS},
             fields={"justification": [_("A justification is required for a repeated service.")]},
         )
-    claimant = exchange_region(household.dong)
     provider = exchange_region(listing.region)
     ppu, cost = claim_cost(listing, quantity)
     claim = Claim.objects.create(
@@ -205,9 +209,11 @@ def _claim_request_locked(by, listing, household, quantity, justification, idemp
         # The private half first (it locks a pledge), then the public half from the
         # wallet: pledges are always locked before ledger accounts, and the wallet
         # is locked with the pledge's accounts, all at once.
-        # The claiming region's wallet, read once for the lock and the hold.
+        # The claiming region's wallet and the holds account, each read once
+        # for the locks and both holds.
         wallet = account_for(claimant, Purpose.WALLET)
-        match_open(claim=claim, by=by, also_lock=[wallet])
+        holds = system_account(Purpose.HOLDS)
+        match_open(claim=claim, by=by, also_lock=[wallet], holds=holds)
         public, _private = split_cost(claim.cost_points)
         if public:
             claim.hold = hold(
@@ -216,6 +222,7 @@ def _claim_request_locked(by, listing, household, quantity, justification, idemp
                 memo=_("Claim #%(pk)s: %(title)s") % {"pk": claim.pk, "title": listing.title},
                 obj=claim,
                 by=by,
+                holds=holds,
             )
             claim.save(update_fields=["hold"])
     listing_hold_units(listing, quantity)

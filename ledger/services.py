@@ -395,20 +395,30 @@ def hold(
     obj: models.Model | None = None,
     by: User | None = None,
     idempotency_key: str | None = None,
+    holds: Account | None = None,
 ) -> Hold:
-    """Reserve `amount` points of `source` in `system:holds`."""
+    """Reserve `amount` points of `source` in `system:holds`.
+
+    `holds`: the `system:holds` account when the caller has read it already
+    (any other account is refused), so that it is not read again."""
     if type(amount) is not int or amount <= 0:
         raise InvalidPosting(_("A hold is a positive whole number of points."))
+    if holds is None:
+        holds = system_account(Purpose.HOLDS)
+    elif holds.code != f"{SYSTEM}:{Purpose.HOLDS}":
+        raise LedgerError(f"{holds.code} is not the holds account")
     with transaction.atomic():
         txn = ledger_post(
-            entries=[(source, -amount), (system_account(Purpose.HOLDS), amount)],
+            entries=[(source, -amount), (holds, amount)],
             kind=Kind.HOLD,
             memo=memo,
             obj=obj,
             by=by,
             idempotency_key=idempotency_key,
         )
-        existing = Hold.objects.filter(hold_transaction=txn).first()
+        # Only a repeated key can answer with an earlier transaction, and so
+        # with a hold made already; a posting without one is always new.
+        existing = Hold.objects.filter(hold_transaction=txn).first() if idempotency_key else None
         if existing is not None:  # an idempotent repeat
             return existing
         return Hold.objects.create(

@@ -42,6 +42,20 @@ def may_act(
     )
 
 
+def holds_role(
+    user: User | AnonymousUser | None, role: Role | str, *, on: datetime.date | None = None
+) -> bool:
+    """True when `user` holds `role` somewhere on `on` (today): what
+    `regions_for(user, role).exists()` says (a post's own region is among its
+    regions), in one query, or none inside `posts_read_once`."""
+    if not _is_person(user):
+        return False
+    known = getattr(user, "_known_posts", None)
+    if on is None and known is not None:
+        return any(r == role for r, _code, _path in known)
+    return RegionMembership.objects.active(on).filter(user=user, role=role).exists()
+
+
 @contextmanager
 def posts_read_once(
     user: User | AnonymousUser | None, memberships: Iterable[RegionMembership] | None = None
@@ -67,7 +81,9 @@ def posts_read_once(
     try:
         yield
     finally:
-        del user._known_posts
+        # Not `del`: a user object shared by threads (a test client's forced
+        # user) may have had it removed by another thread's block already.
+        user.__dict__.pop("_known_posts", None)
 
 
 def regions_for(

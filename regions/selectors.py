@@ -9,9 +9,20 @@ from regions.models import LEVEL_RANK, Level, Region
 
 
 def region_ancestors(region: Region) -> list[Region]:
-    """The region and every region above it, root first (one query)."""
+    """The region and every region above it, root first (one query).
+
+    Each region this returns knows its own ancestors (the list up to it), so
+    asking again about one of them — the exchange region of a dong, whose
+    wallet `ledger.services.account_for` then checks — reads nothing more.
+    Only regions read here carry that answer, as of that read."""
+    known = region.__dict__.get("_ancestors")
+    if known is not None and known[0] == region.path:
+        return list(known[1])
     by_code = {r.code: r for r in Region.objects.filter(code__in=region.ancestor_codes)}
-    return [by_code[code] for code in region.ancestor_codes if code in by_code]
+    found = [by_code[code] for code in region.ancestor_codes if code in by_code]
+    for depth, ancestor in enumerate(found, start=1):
+        ancestor.__dict__["_ancestors"] = (ancestor.path, found[:depth])
+    return found
 
 
 def region_descendants(region: Region, *, include_self: bool = True) -> QuerySet[Region]:

@@ -143,3 +143,47 @@ def test_the_trivial_view_exists_only_under_the_benchmark_urls(client):
         assert response.status_code == 200
         assert response.content == b"ok"
         assert client.get("/healthz").status_code == 200
+
+
+def test_the_spread_claim_row_stands_beside_the_one_listing_row():
+    claims = [p for p in hb.bench_paths() if p.kind == hb.CLAIM]
+    assert [(p.name, p.listings) for p in claims] == [
+        ("POST /api/v1/claims/", 1),
+        (f"POST claims over {hb.SPREAD_LISTINGS} listings", hb.SPREAD_LISTINGS),
+    ]
+    assert claims[0].targets == claims[1].targets
+    # Each can be run alone (--only), and `--only POST` runs both.
+    paths = hb.bench_paths()
+    assert [p.name for p in hb.select_paths(paths, "POST /api/v1/claims/")[1:]] == [claims[0].name]
+    assert [p.name for p in hb.select_paths(paths, "over")[1:]] == [claims[1].name]
+    assert len(hb.select_paths(paths, "POST")) == 3
+
+
+def test_claim_bodies_name_each_listing_once_for_the_household():
+    import json
+
+    bodies = [json.loads(body) for body in hb.claim_bodies([7, 8, 9], 42)]
+    assert [b["listing"] for b in bodies] == [7, 8, 9]
+    assert {(b["household"], b["quantity"]) for b in bodies} == {(42, 1)}
+    assert all(b["justification"] for b in bodies)
+
+
+def test_a_claim_run_passes_every_body_to_wrk_after_the_key_and_token():
+    path = next(p for p in hb.bench_paths() if p.listings > 1)
+    bodies = hb.claim_bodies([1, 2], 3)
+    command = hb.wrk_command("http://127.0.0.1:1", path, 8, 6, ["key", "token", *bodies])
+    assert command[command.index("--") + 1 :] == ["key", "token", *bodies]
+    assert command[command.index("-s") + 1].endswith("wrk_claim.lua")
+
+
+def test_the_claim_rows_never_share_an_idempotency_key():
+    claims = [p for p in hb.bench_paths() if p.kind == hb.CLAIM]
+    prefixes = [
+        hb.key_prefix(phase, "run1", path, clients)
+        for phase in ("warm", "bench")
+        for path in claims
+        for clients in hb.CLIENTS
+    ]
+    assert len(set(prefixes)) == len(prefixes) == 2 * len(claims) * len(hb.CLIENTS)
+    # The one-listing row keeps the keys it always had.
+    assert hb.key_prefix("bench", "run1", claims[0], 8) == "bench-run1-8"

@@ -5,6 +5,7 @@ from ledger.exceptions import (
     HoldAlreadyResolved,
     InsufficientPoints,
     InvalidPosting,
+    LedgerError,
     NotReversible,
 )
 from ledger.models import HoldStatus, Purpose, Transaction
@@ -120,3 +121,35 @@ def test_a_correction_needs_a_reason(wallets, fund):
     txn = fund(wallets["서구"], 100)
     with pytest.raises(InvalidPosting):
         ledger_reverse(transaction_to_reverse=txn, reason="  ", by=None)
+
+
+def test_a_hold_without_a_key_does_not_look_for_an_earlier_one(wallets, fund):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    seo = wallets["서구"]
+    fund(seo, 100)
+    with CaptureQueriesContext(connection) as queries:
+        h = hold(source=seo, amount=40)
+    assert not [q for q in queries.captured_queries if 'FROM "ledger_hold"' in q["sql"]]
+    again = hold(source=seo, amount=40)
+    assert again.pk != h.pk
+    assert account_balance(seo) == 20
+
+
+def test_a_repeated_hold_key_answers_with_the_first_hold(wallets, fund):
+    seo = wallets["서구"]
+    fund(seo, 100)
+    first = hold(source=seo, amount=40, idempotency_key="hold-once")
+    assert hold(source=seo, amount=40, idempotency_key="hold-once").pk == first.pk
+    assert account_balance(seo) == 60
+
+
+def test_a_hold_takes_the_holds_account_read_already_and_no_other(wallets, fund):
+    seo, daedeok = wallets["서구"], wallets["대덕구"]
+    fund(seo, 100)
+    h = hold(source=seo, amount=40, holds=system_account(Purpose.HOLDS))
+    assert account_balance(system_account(Purpose.HOLDS)) == 40 and h.amount == 40
+    with pytest.raises(LedgerError):
+        hold(source=seo, amount=10, holds=daedeok)
+    assert account_balance(seo) == 60 and account_balance(daedeok) == 0

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from people.exceptions import MembershipError
 from people.models import RegionMembership, Role
-from people.permissions import is_finance, may_act, regions_for
+from people.permissions import holds_role, is_finance, may_act, posts_read_once, regions_for
 from people.services import finance_group, membership_end, membership_grant, membership_reassign
 
 NOW = timezone.now()
@@ -137,3 +137,50 @@ def test_finance_is_a_group(db, django_user_model):
     user.groups.add(finance_group())
     assert is_finance(user)
     assert not is_finance(AnonymousUser())
+
+
+def test_holds_role_says_what_regions_for_exists_says(daejeon, make_member):
+    current = make_member(daejeon["관저2동"], Role.CASE_MANAGER)
+    ended = make_member(
+        daejeon["서구"],
+        Role.CASE_MANAGER,
+        starts_on=TODAY - datetime.timedelta(days=30),
+        ends_on=YESTERDAY,
+    )
+    future = make_member(daejeon["서구"], Role.CASE_MANAGER, starts_on=TOMORROW)
+    coordinator = make_member(daejeon["서구"], Role.COORDINATOR)
+    for user in (current, ended, future, coordinator, AnonymousUser(), None):
+        for role in (Role.CASE_MANAGER, Role.COORDINATOR):
+            expected = regions_for(user, role).exists()
+            assert holds_role(user, role) == expected, (user, role)
+            if user is not None:
+                with posts_read_once(user):
+                    assert holds_role(user, role) == expected, (user, role)
+    assert holds_role(current, Role.CASE_MANAGER) and not holds_role(ended, Role.CASE_MANAGER)
+
+
+def test_holds_role_is_one_query_and_none_on_posts_read_once(
+    daejeon, make_member, django_assert_num_queries
+):
+    user = make_member(daejeon["서구"], Role.CASE_MANAGER)
+    with django_assert_num_queries(1):
+        assert holds_role(user, Role.CASE_MANAGER)
+    with posts_read_once(user), django_assert_num_queries(0):
+        assert holds_role(user, Role.CASE_MANAGER)
+        assert not holds_role(user, Role.COORDINATOR)
+
+
+def test_posts_read_once_on_one_user_object_in_two_threads_at_once(daejeon, make_member):
+    """A test client's forced user is one object for every thread: two blocks
+    may both find no posts read and read them, and the first to end removes
+    them; the second then ends without an error, and the user answers with
+    queries again."""
+    user = make_member(daejeon["서구"], Role.CASE_MANAGER)
+    first, second = posts_read_once(user), posts_read_once(user)
+    first.__enter__()
+    del user._known_posts  # the second thread looked before the first had read
+    second.__enter__()
+    first.__exit__(None, None, None)
+    second.__exit__(None, None, None)
+    assert not hasattr(user, "_known_posts")
+    assert may_act(user, Role.CASE_MANAGER, daejeon["관저2동"])

@@ -63,3 +63,21 @@ def test_ancestors_and_descendants(daejeon, django_assert_num_queries):
 def test_is_within_matches_the_tree(daejeon, name):
     assert daejeon["관저2동"].is_within(daejeon[name])
     assert not daejeon["대덕구"].is_within(daejeon["관저2동"])
+
+
+def test_an_exchange_region_found_knows_its_ancestors(daejeon, django_assert_num_queries):
+    """The exchange region of a dong is asked about again (its wallet checks it
+    is one): answered from the first read."""
+    dong = Region.objects.get(pk=daejeon["관저2동"].pk)
+    with django_assert_num_queries(1):
+        district = exchange_region(dong)
+        assert exchange_region(district) == district
+        assert region_ancestors(district) == [daejeon["대전광역시"], daejeon["서구"]]
+    assert district == daejeon["서구"]
+
+
+def test_a_region_moved_since_is_read_again(daejeon, django_assert_num_queries):
+    district = exchange_region(Region.objects.get(pk=daejeon["관저2동"].pk))
+    district.path = daejeon["대덕구"].path  # as if read again after a move
+    with django_assert_num_queries(1):
+        assert region_ancestors(district) == [daejeon["대전광역시"], daejeon["대덕구"]]
